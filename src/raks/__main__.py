@@ -1,0 +1,3 @@
+from raks.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""raks' command line: thin Typer commands; the only layer that prints."""

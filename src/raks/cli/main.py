@@ -1,0 +1,93 @@
+"""The `raks` command: Typer app, global options and the one error boundary.
+
+Heavy modules (pydantic, azure, kubernetes) are imported inside commands, so `raks --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from raks import __version__
+from raks.cli import cmd_config
+from raks.cli.context import Globals
+from raks.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, RaksError
+
+app = typer.Typer(
+    name="raks",
+    help="Production Ray infrastructure on Azure Kubernetes Service, in several regions, with one command.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"raks {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _globals(
+    ctx: typer.Context,
+    config: Path = typer.Option(None, "--config", help="Path to raks.yaml (default ./raks.yaml, or $RAKS_CONFIG)."),
+    output: str = typer.Option("table", "--output", "-o", help="table or json."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More detail on stderr."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    if output not in ("table", "json"):
+        raise ConfigError(f"--output: '{output}' is not allowed (use table or json)")
+    ctx.obj = Globals(config=config, output=output, yes=yes, verbose=verbose)  # type: ignore[arg-type]
+
+
+app.command("init")(cmd_config.init)
+app.add_typer(cmd_config.config_app, name="config")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; every error becomes one line on stderr."""
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError  # Typer vendors Click
+
+    from raks.cli.argv import normalize
+
+    args = normalize(list(sys.argv[1:] if argv is None else argv))
+    try:
+        result = app(args=args, prog_name="raks", standalone_mode=False)
+    except typer.Abort:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except NoArgsIsHelpError as exc:
+        print(exc.format_message(), file=sys.stderr)
+        return EXIT_USAGE
+    except ClickException as exc:
+        # Usage errors (unknown option, missing value): one line naming the flag.
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        return EXIT_USAGE
+    except RaksError as exc:
+        for line in exc.one_line().splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        if os.environ.get("RAKS_DEBUG"):
+            raise
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("RAKS_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (set RAKS_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def run() -> None:
+    sys.exit(main())

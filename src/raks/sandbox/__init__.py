@@ -1,0 +1,1 @@
+"""The local Azure/Kubernetes/Anyscale emulator (see DESIGN.md, "The sandbox")."""

@@ -1,0 +1,12 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _clean_raks_env(monkeypatch, tmp_path):
+    """Tests start in an empty folder with no RAKS_* variables from the developer's shell."""
+    import os
+
+    for var in list(os.environ):
+        if var.startswith("RAKS_"):
+            monkeypatch.delenv(var)
+    monkeypatch.chdir(tmp_path)
