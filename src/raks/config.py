@@ -209,7 +209,7 @@ class RaksConfig(_Model):
 
 # Environment variables that are not config fields.
 RUNTIME_ENV = frozenset(
-    {"RAKS_CONFIG", "RAKS_DEBUG", "RAKS_SANDBOX_DIR", "RAKS_OUTPUT", "RAKS_LOG_FILE", "RAKS_PROFILE"}
+    {"RAKS_CONFIG", "RAKS_DEBUG", "RAKS_SANDBOX_DIR", "RAKS_OUTPUT", "RAKS_LOG_FILE", "RAKS_SANDBOX_PROFILE"}
 )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from raks import __version__
-from raks.cli import cmd_config
+from raks.cli import cmd_config, cmd_sandbox, cmd_up
 from raks.cli.context import Globals
 from raks.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, RaksError
 
@@ -48,7 +48,10 @@ def _globals(
 
 
 app.command("init")(cmd_config.init)
+app.command("plan")(cmd_up.plan)
+app.command("up")(cmd_up.up)
 app.add_typer(cmd_config.config_app, name="config")
+app.add_typer(cmd_sandbox.sandbox_app, name="sandbox")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,108 @@
+"""How parallel is `raks up`? Wall time vs the critical path vs one step at a time.
+
+Runs `up` (plan + apply, the real SDK over HTTPS) against the sandbox with the Azure-like
+latency profile scaled down, for 2 and 6 regions, and the same steps with one worker. The
+critical path is computed from the profile's durations over the step graph.
+
+    .venv/bin/python bench/up_parallel.py [--scale 0.01] [--skip-sequential]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from raks.adapters.azure.arm import Arm
+from raks.adapters.azure.target import AzureTarget, StaticTokenCredential
+from raks.config import RaksConfig
+from raks.engine.runner import Engine
+from raks.sandbox.profiles import Profile
+from raks.sandbox.runner import Sandbox
+from raks.steps import graph
+from raks.steps.base import Context
+
+SIX = ["uksouth", "swedencentral", "westeurope", "eastus", "westus2", "southcentralus"]
+
+
+def step_seconds(key: str, cfg: RaksConfig, profile: Profile) -> float:
+    """What the sandbox makes each step wait, plus a read and a write round trip."""
+    suffix = key.split("/", 1)[1]
+    table = {
+        "storage-account": "storage.create",
+        "nsg": "network.nsg",
+        "public-ip": "network.publicip",
+        "nat-gateway": "network.natgateway",
+        "vnet": "network.vnet",
+        "cluster": "aks.create",
+    }
+    seconds = profile.seconds(table[suffix]) if suffix in table else 0.0
+    if suffix.startswith("pool-"):
+        pool = next(p for p in cfg.pools if p.name == suffix[5:])
+        if pool.mode != "system":  # system pools come with the cluster
+            gpu = "nvidia.com/gpu.count" in pool.labels
+            seconds = profile.seconds("agentpool.create.gpu" if gpu else "agentpool.create")
+    return seconds + 2 * profile.seconds("request")
+
+
+def critical_path(cfg: RaksConfig, sub: str, profile: Profile) -> float:
+    steps = {s.key: s for s in graph.build(cfg, sub)}
+    memo: dict[str, float] = {}
+
+    def finish(key: str) -> float:
+        if key not in memo:
+            before = max((finish(d) for d in steps[key].needs if d in steps), default=0.0)
+            memo[key] = before + step_seconds(key, cfg, profile)
+        return memo[key]
+
+    return max(finish(k) for k in steps)
+
+
+def run_up(regions: list[str], scale: float, workers: int | None) -> tuple[float, float, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = Sandbox(Path(tmp), f"azure:{scale}")
+        ep = sandbox.start()
+        try:
+            target = AzureTarget(
+                arm_url=ep["arm"],
+                subscription_id=ep["subscription_id"],
+                ca_bundle=ep["ca_bundle"],
+                polling_interval=ep["polling_interval"],
+                credential=StaticTokenCredential("bench"),
+            )
+            cfg = RaksConfig(regions=regions)
+            arm = Arm(target)
+            start = time.monotonic()
+            Engine(graph.build(cfg, target.subscription_id), Context(cfg, target.subscription_id, arm)).plan()
+            results = Engine(
+                graph.build(cfg, target.subscription_id), Context(cfg, target.subscription_id, arm), workers=workers
+            ).apply()
+            wall = time.monotonic() - start
+            failed = [r for r in results.values() if r.state != "done"]
+            if failed:
+                raise SystemExit(f"up failed: {[(r.key, r.error) for r in failed]}")
+            cp = critical_path(cfg, target.subscription_id, sandbox.world.profile)
+            return wall, cp, len(sandbox.world.requests)
+        finally:
+            sandbox.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.01, help="factor on Azure's durations (default 0.01)")
+    parser.add_argument("--skip-sequential", action="store_true")
+    args = parser.parse_args()
+    print(f"profile azure x {args.scale} (AKS create {300 * args.scale:.1f}s, GPU pool {480 * args.scale:.1f}s)")
+    for regions in (SIX[:2], SIX):
+        wall, cp, requests = run_up(regions, args.scale, None)
+        print(
+            f"{len(regions)} regions: wall {wall:6.2f}s  critical path {cp:6.2f}s  ratio {wall / cp:5.3f}  ({requests} requests)"
+        )
+        if not args.skip_sequential:
+            seq, _, _ = run_up(regions, args.scale, 1)
+            print(f"{len(regions)} regions: one step at a time {seq:6.2f}s  speed-up {seq / wall:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()

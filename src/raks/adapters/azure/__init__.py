@@ -1,0 +1,1 @@
+"""Azure Resource Manager through the real azure-mgmt SDKs (imported lazily)."""

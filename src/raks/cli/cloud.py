@@ -1,0 +1,82 @@
+"""Which cloud a command talks to: Azure, or the sandbox (`--sandbox`).
+
+With `--sandbox`, a `raks sandbox serve` running on the state directory is used through its
+endpoints.json; otherwise the emulator runs in this process on the same persisted state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from raks.adapters.azure.target import AzureTarget, StaticTokenCredential
+from raks.config import RaksConfig
+from raks.errors import ConfigError
+
+SANDBOX_TOKEN_ENV = "RAKS_SANDBOX_TOKEN"
+
+
+def sandbox_dir(config_dir: Path, given: Path | None) -> Path:
+    if given is not None:
+        return given
+    if os.environ.get("RAKS_SANDBOX_DIR"):
+        return Path(os.environ["RAKS_SANDBOX_DIR"])
+    return config_dir / ".raks" / "sandbox"
+
+
+@contextmanager
+def sandbox_target(directory: Path) -> Iterator[tuple[AzureTarget, dict[str, Any]]]:
+    from raks.sandbox.profiles import parse_profile
+    from raks.sandbox.runner import Sandbox, running_endpoints
+
+    endpoints = running_endpoints(directory)
+    sandbox = None
+    if endpoints is None:
+        profile = os.environ.get("RAKS_SANDBOX_PROFILE", "demo")
+        try:
+            parse_profile(profile)
+        except ValueError as exc:
+            raise ConfigError(f"RAKS_SANDBOX_PROFILE: {exc}") from None
+        sandbox = Sandbox(directory, profile)
+        endpoints = sandbox.start()
+    token = os.environ.get(SANDBOX_TOKEN_ENV) or "raks-sandbox-token"
+    target = AzureTarget(
+        arm_url=endpoints["arm"],
+        subscription_id=endpoints["subscription_id"],
+        tenant_id=endpoints["tenant_id"],
+        ca_bundle=endpoints["ca_bundle"],
+        polling_interval=float(endpoints.get("polling_interval", 0.05)),
+        credential=StaticTokenCredential(token),
+        label="sandbox",
+        extra={"endpoints": endpoints},
+    )
+    try:
+        yield target, endpoints
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+
+
+@contextmanager
+def azure_target(cfg: RaksConfig) -> Iterator[tuple[AzureTarget, dict[str, Any]]]:
+    subscription = cfg.subscription_id or os.environ.get("AZURE_SUBSCRIPTION_ID")
+    if not subscription:
+        raise ConfigError(
+            "subscription_id: not set; put it in raks.yaml or set AZURE_SUBSCRIPTION_ID (or use --sandbox)"
+        )
+    yield AzureTarget(subscription_id=subscription, tenant_id=os.environ.get("AZURE_TENANT_ID")), {}
+
+
+@contextmanager
+def open_target(
+    cfg: RaksConfig, *, sandbox: bool, config_dir: Path, state_dir: Path | None
+) -> Iterator[tuple[AzureTarget, dict[str, Any]]]:
+    if sandbox:
+        with sandbox_target(sandbox_dir(config_dir, state_dir)) as pair:
+            yield pair
+    else:
+        with azure_target(cfg) as pair:
+            yield pair

@@ -1,0 +1,169 @@
+"""`raks plan` and `raks up`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from raks.cli.context import globals_of
+from raks.cli.output import emit_json, err
+from raks.errors import (
+    EXIT_CHANGES,
+    EXIT_CLOUD,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    AuthError,
+    ConfigError,
+)
+
+REGIONS = typer.Option(None, "--regions", help="Regions to act on (override raks.yaml).")
+SANDBOX = typer.Option(False, "--sandbox", help="Use the local emulator instead of Azure.")
+SANDBOX_DIR = typer.Option(None, "--sandbox-dir", help="Emulator state folder (default .raks/sandbox).")
+
+
+def _session(ctx: typer.Context, regions: list[str] | None, sandbox: bool, sandbox_dir: Path | None) -> Any:
+    from raks.cli.cloud import open_target
+
+    g = globals_of(ctx)
+    cfg = g.load(regions)
+    return cfg, open_target(cfg, sandbox=sandbox, config_dir=g.config_dir, state_dir=sandbox_dir)
+
+
+def _engine(cfg: Any, target: Any, on_event: Any = None) -> Any:
+    from raks.adapters.azure.arm import Arm
+    from raks.engine.runner import Engine
+    from raks.steps import graph
+    from raks.steps.base import Context
+
+    ctx = Context(cfg=cfg, subscription_id=target.subscription_id, arm=Arm(target), retry_delay=target.polling_interval)
+    return Engine(graph.build(cfg, target.subscription_id), ctx, on_event=on_event)
+
+
+def _header(cfg: Any, target: Any) -> str:
+    where = "sandbox" if target.label == "sandbox" else f"subscription {target.subscription_id}"
+    return f"Deployment {cfg.deployment} ({where}), regions: {', '.join(cfg.regions)}"
+
+
+def _plan_failures(results: dict[str, Any]) -> list[Any]:
+    from raks.engine.runner import FAILED
+
+    return [r for r in results.values() if r.state == FAILED]
+
+
+def _raise_for(failures: list[Any]) -> None:
+    """The first failure decides the exit code class (auth beats the rest)."""
+    for r in failures:
+        if isinstance(r.error, AuthError):
+            raise r.error
+
+
+def plan(
+    ctx: typer.Context,
+    regions: list[str] = REGIONS,
+    sandbox: bool = SANDBOX,
+    sandbox_dir: Path = SANDBOX_DIR,
+    detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode", help="Exit 10 when there are changes."),
+) -> int:
+    """Show what `raks up` would create or change. Changes nothing."""
+    from raks.cli.render import SCHEMA_VERSION, plan_text, render_failures, step_json
+
+    g = globals_of(ctx)
+    cfg, session = _session(ctx, regions, sandbox, sandbox_dir)
+    with session as (target, _):
+        results = _engine(cfg, target).plan()
+    failures = _plan_failures(results)
+    changes = any(r.changed for r in results.values())
+    if g.output == "json":
+        emit_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "command": "plan",
+                "deployment": cfg.deployment,
+                "regions": cfg.regions,
+                "changes": changes,
+                "steps": [step_json(r) for r in results.values()],
+            }
+        )
+    else:
+        sys.stdout.write(plan_text(results, _header(cfg, target)))
+    if failures:
+        render_failures(failures)
+        _raise_for(failures)
+        return EXIT_CLOUD
+    return EXIT_CHANGES if detailed_exitcode and changes else EXIT_OK
+
+
+def _confirm(g: Any, what: str) -> None:
+    from raks.cli.render import interactive
+
+    if g.yes:
+        return
+    if not (sys.stdin.isatty() and interactive()):
+        raise ConfigError(f"{what} needs confirmation and there is no terminal to ask: pass --yes")
+    if not typer.confirm(f"{what}?", default=False, err=True):
+        raise typer.Exit(EXIT_OK)
+
+
+def up(
+    ctx: typer.Context,
+    regions: list[str] = REGIONS,
+    sandbox: bool = SANDBOX,
+    sandbox_dir: Path = SANDBOX_DIR,
+) -> int:
+    """Create or converge everything, regions in parallel. Safe to re-run after any failure."""
+    from raks.cli.render import SCHEMA_VERSION, Progress, plan_text, render_failures, step_json
+
+    g = globals_of(ctx)
+    cfg, session = _session(ctx, regions, sandbox, sandbox_dir)
+    with session as (target, _):
+        results = _engine(cfg, target).plan()
+        failures = _plan_failures(results)
+        if g.output != "json" or failures:
+            err(plan_text(results, _header(cfg, target)).rstrip())
+        if failures:
+            render_failures(failures)
+            _raise_for(failures)
+            return EXIT_CLOUD
+        changes = any(r.changed for r in results.values())
+        if changes:
+            _confirm(g, "Apply these changes")
+            with Progress(live=g.output != "json") as progress:
+                engine = _engine(cfg, target, progress.event)
+                results = engine.apply()
+            outputs = engine.ctx.outputs
+        else:
+            outputs = {k: r.outputs for k, r in results.items()}
+            err("Nothing to change: everything is up to date.")
+    failures = _plan_failures(results)
+    code, verdict = _verdict(cfg, results)
+    if g.output == "json":
+        emit_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "command": "up",
+                "deployment": cfg.deployment,
+                "result": verdict,
+                "steps": [step_json(r) for r in results.values()],
+                "outputs": outputs,
+            }
+        )
+    if failures:
+        render_failures(failures)
+        _raise_for(failures)
+    else:
+        err(f"raks up: {verdict}.")
+    return code
+
+
+def _verdict(cfg: Any, results: dict[str, Any]) -> tuple[int, str]:
+    from raks.engine.runner import FAILED, SKIPPED
+
+    bad = {r.region or "global" for r in results.values() if r.state in (FAILED, SKIPPED)}
+    if not bad:
+        return EXIT_OK, "ok"
+    if "global" in bad or bad >= set(cfg.regions):
+        return EXIT_CLOUD, "failed"
+    return EXIT_PARTIAL, f"partial (failed: {', '.join(sorted(bad))})"

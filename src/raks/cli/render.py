@@ -1,0 +1,142 @@
+"""Turning step results into what a person or a pipeline reads."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+from raks.engine.runner import CHANGING, DONE, FAILED, RUNNING, SKIPPED, StepResult
+from raks.errors import CloudError, RaksError
+from raks.steps.base import CREATE, NOOP, UPDATE
+
+SCHEMA_VERSION = 1
+SYMBOL = {CREATE: "+", UPDATE: "~", NOOP: "=", "": "?"}
+
+
+def interactive() -> bool:
+    """A live view and prompts only on a terminal, and never in CI or with NO_COLOR."""
+    if os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stderr.isatty()
+
+
+def region_label(r: StepResult) -> str:
+    return r.region or "global"
+
+
+def ordered(results: dict[str, StepResult]) -> list[StepResult]:
+    regions: list[str] = []
+    for r in results.values():
+        if region_label(r) not in regions:
+            regions.append(region_label(r))
+    return sorted(results.values(), key=lambda r: regions.index(region_label(r)))
+
+
+def error_line(r: StepResult) -> str:
+    exc = r.error
+    if isinstance(exc, CloudError):
+        code = f"{exc.code}: " if exc.code else ""
+        hint = f" ({exc.hint})" if exc.hint else ""
+        return f"{region_label(r)}/{r.key.split('/', 1)[1]}: {code}{exc.message}{hint}"
+    if isinstance(exc, RaksError):
+        return f"{region_label(r)}/{r.key.split('/', 1)[1]}: {exc.one_line()}"
+    return f"{region_label(r)}/{r.key.split('/', 1)[1]}: internal error: {type(exc).__name__}: {exc}"
+
+
+def plan_text(results: dict[str, StepResult], header: str) -> str:
+    lines = [header]
+    region = None
+    counts = {CREATE: 0, UPDATE: 0, NOOP: 0}
+    for r in ordered(results):
+        if region_label(r) != region:
+            region = region_label(r)
+            lines.append(region)
+        if r.state == FAILED:
+            lines.append(f"  ! error     {r.title}: {error_line(r)}")
+            continue
+        counts[r.action] = counts.get(r.action, 0) + 1
+        detail = f" ({', '.join(r.fields)})" if r.action == UPDATE and r.fields else ""
+        note = f" — {r.note}" if r.note else ""
+        lines.append(f"  {SYMBOL.get(r.action, '?')} {r.action:<9} {r.title}{detail}{note}")
+    lines.append(f"Plan: {counts[CREATE]} to create, {counts[UPDATE]} to update, {counts[NOOP]} unchanged.")
+    return "\n".join(lines) + "\n"
+
+
+def step_json(r: StepResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "key": r.key,
+        "region": r.region,
+        "title": r.title,
+        "action": r.action or None,
+        "fields": list(r.fields),
+        "state": r.state,
+        "seconds": round(r.elapsed, 3),
+    }
+    if r.error is not None:
+        out["error"] = {
+            "code": getattr(r.error, "code", None),
+            "message": str(getattr(r.error, "message", r.error)),
+        }
+    return out
+
+
+class Progress:
+    """Step progress on stderr: a live table on a terminal, timestamped lines elsewhere."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live and interactive()
+        self._rows: dict[str, StepResult] = {}
+        self._lock = threading.Lock()
+        self._live: Any = None
+
+    def __enter__(self) -> Progress:
+        if self.live:
+            from rich.console import Console
+            from rich.live import Live
+
+            self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=8, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.update(self._table())
+            self._live.__exit__(None, None, None)
+
+    def event(self, r: StepResult) -> None:
+        with self._lock:
+            self._rows[r.key] = r
+            if self._live is not None:
+                self._live.update(self._table())
+            elif r.state in (CHANGING, DONE, FAILED, SKIPPED) and (r.state != DONE or r.changed):
+                stamp = time.strftime("%H:%M:%S")
+                what = {CHANGING: f"{r.action} started", DONE: f"{r.action} done in {r.elapsed:.1f}s"}.get(
+                    r.state, r.state
+                )
+                if r.state == FAILED:
+                    what = f"failed: {error_line(r)}"
+                elif r.state == SKIPPED:
+                    what = f"skipped ({r.note})"
+                print(f"{stamp} {region_label(r):<14} {r.title}: {what}", file=sys.stderr, flush=True)
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("region", "step", "state", "time"):
+            table.add_column(col)
+        style = {RUNNING: "cyan", CHANGING: "yellow", DONE: "green", FAILED: "red", SKIPPED: "dim"}
+        for r in ordered(self._rows):
+            state = r.state if r.state != DONE else ("done" if r.changed else "no change")
+            if r.state == CHANGING:
+                state = f"{r.action}…"
+            table.add_row(region_label(r), r.title, f"[{style.get(r.state, '')}]{state}[/]", f"{r.elapsed:5.1f}s")
+        return table
+
+
+def render_failures(failures: list[StepResult]) -> None:
+    for r in failures:
+        print(f"error: {error_line(r)}", file=sys.stderr)

@@ -1,0 +1,74 @@
+"""Latency profiles: how long emulated operations take.
+
+`azure` durations are modelled on measurements collected in shared/reference/azure-facts.md,
+section 6 ("Typical durations"):
+- AKS cluster create: 4-7 min in Terraform logs ("Creation complete after 4m10s ... 6m32s"); 300 s.
+- Node pool add: 7m10s observed (terraform-provider-azurerm#26933); 430 s. GPU pools: no direct
+  measurement; aks-engine GPU provisioning "8min+" (Azure/aks-engine#3507); 480 s.
+- AKS cluster delete: ~8 min+ (Azure/terraform-azurerm-aks PR #74); 480 s.
+- NAT gateway ~13 s, public IP ~4 s, VNet ~12 s, NSG ~11 s (community Terraform logs, PaloAlto
+  modules PR #92, harmony-one PR #318).
+- Storage account create: 18-45 s typical (Terraform logs); 30 s.
+Unmeasured ones (identity, subnet association, pool scale) are estimates, marked so.
+`demo` is `azure` scaled by 0.02 (a 2-region `up` takes tens of seconds); `instant` is 0 for
+tests. Any profile can be scaled: "azure:0.01".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AZURE_SECONDS: dict[str, float] = {
+    "request": 0.12,  # one ARM round trip (estimate)
+    "resourcegroup.delete": 45.0,  # estimate: async, grows with content
+    "storage.create": 30.0,
+    "network.vnet": 12.0,
+    "network.subnet": 5.0,  # estimate
+    "network.nsg": 11.0,
+    "network.publicip": 4.0,
+    "network.natgateway": 13.0,
+    "network.delete": 10.0,  # estimate
+    "aks.create": 300.0,
+    "aks.update": 180.0,  # estimate
+    "aks.delete": 480.0,
+    "agentpool.create": 430.0,
+    "agentpool.create.gpu": 480.0,
+    "agentpool.update": 120.0,  # estimate: autoscaler bounds, labels
+    "agentpool.delete": 240.0,  # estimate
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    scale: float
+
+    def seconds(self, key: str) -> float:
+        base = AZURE_SECONDS.get(key)
+        if base is None:
+            base = AZURE_SECONDS.get(key.split(".")[0] + ".create", 0.0)
+        return base * self.scale
+
+    def spec(self) -> str:
+        return f"{self.name}:{self.scale:g}" if self.name != "instant" else "instant"
+
+
+NAMED = {"instant": 0.0, "demo": 0.02, "azure": 1.0}
+
+
+def parse_profile(text: str) -> Profile:
+    """'instant', 'demo', 'azure' or 'azure:0.01' (a named profile times a factor)."""
+    name, _, factor = text.partition(":")
+    if name not in NAMED:
+        raise ValueError(f"unknown profile '{name}' (use instant, demo, azure, or azure:FACTOR)")
+    scale = NAMED[name] if name != "azure" else 1.0
+    if factor:
+        try:
+            scale = (1.0 if name == "instant" else scale) * float(factor)
+        except ValueError:
+            raise ValueError(f"profile factor '{factor}' is not a number") from None
+        if name == "instant":
+            scale = 0.0
+    if scale < 0:
+        raise ValueError("profile factor must not be negative")
+    return Profile("azure" if name == "demo" else name, scale)

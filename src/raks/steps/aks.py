@@ -1,0 +1,181 @@
+"""The AKS cluster of a region and its node pools.
+
+The cluster is created with its system pool(s) (AKS requires one); every pool, system ones
+included, is then owned by a pool step, which is how later changes reach it (AKS refuses pool
+changes through the cluster PUT). What AKS or the autoscaler owns is never drift: the current
+node count of an autoscaling pool, and the spot label and taint AKS adds to spot pools.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from raks import names
+from raks.config import Pool
+from raks.errors import CloudError
+from raks.steps.arm_step import ArmStep, failed
+from raks.steps.base import CREATE, NOOP, UPDATE, Context, Diff, differing
+from raks.steps.network import RG_STEP
+
+AKS_SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
+AKS_SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+
+
+def pool_properties(ctx: Context, pool: Pool, subnet_id: Any) -> dict[str, Any]:
+    """The agent pool as raks wants it (wire format)."""
+    p: dict[str, Any] = {
+        "vmSize": pool.vm_size,
+        "mode": "System" if pool.mode == "system" else "User",
+        "type": "VirtualMachineScaleSets",
+        "osType": "Linux",
+        "enableAutoScaling": pool.autoscale,
+        "nodeLabels": dict(pool.labels),
+        "nodeTaints": list(pool.taints),
+        "vnetSubnetID": subnet_id,
+        "scaleSetPriority": "Spot" if pool.spot else "Regular",
+    }
+    if pool.autoscale:
+        p.update({"minCount": pool.min_count, "maxCount": pool.max_count, "count": pool.min_count})
+    else:
+        p["count"] = pool.min_count
+    if pool.spot:
+        # Delete, not Deallocate: deallocated spot VMs keep consuming quota (anchors-pains #12).
+        p.update({"scaleSetEvictionPolicy": "Delete", "spotMaxPrice": -1})
+    return p
+
+
+class ClusterStep(ArmStep):
+    kind = "cluster"
+    owned = (
+        "sku.tier",
+        "properties.kubernetesVersion",
+        "properties.oidcIssuerProfile.enabled",
+        "properties.securityProfile.workloadIdentity.enabled",
+        "properties.storageProfile.blobCSIDriver.enabled",
+        "properties.networkProfile.networkPlugin",
+        "properties.networkProfile.networkPluginMode",
+        "properties.networkProfile.podCidr",
+        "properties.networkProfile.outboundType",
+    )
+    title = "AKS cluster"
+
+    def __init__(self, rg: str, region: str) -> None:
+        self.rg, self.region = rg, region
+        self.key = f"{region}/cluster"
+        self.needs = (RG_STEP, f"{region}/vnet")
+
+    def path(self, ctx: Context) -> tuple[str, ...]:
+        return (self.rg, names.region_names(ctx.cfg, self.in_region).cluster)
+
+    def body(self, ctx: Context) -> dict[str, Any]:
+        cfg = ctx.cfg
+        net = cfg.network
+        subnet = ctx.out(f"{self.region}/vnet", "subnet_id")
+        systems = [{"name": p.name, **pool_properties(ctx, p, subnet)} for p in cfg.pools if p.mode == "system"]
+        return {
+            "location": self.region,
+            "sku": {"name": "Base", "tier": cfg.kubernetes.tier},
+            "identity": {"type": "SystemAssigned"},
+            "properties": {
+                "kubernetesVersion": cfg.kubernetes.version,
+                "dnsPrefix": names.region_names(cfg, self.in_region).cluster,
+                "oidcIssuerProfile": {"enabled": True},
+                "securityProfile": {"workloadIdentity": {"enabled": True}},
+                "storageProfile": {"blobCSIDriver": {"enabled": True}},
+                "networkProfile": {
+                    "networkPlugin": "azure",
+                    "networkPluginMode": "overlay",
+                    "podCidr": net.pod_cidr,
+                    "serviceCidr": net.service_cidr,
+                    "dnsServiceIP": net.dns_service_ip,
+                    "outboundType": "userAssignedNATGateway",
+                },
+                "agentPoolProfiles": systems,
+            },
+        }
+
+    def write_body(self, ctx: Context, desired: dict[str, Any], observed: dict[str, Any] | None) -> dict[str, Any]:
+        if observed is None:
+            return desired
+        # An update keeps the pools as they are (pool steps own them): send AKS its own view.
+        body = copy.deepcopy(desired)
+        body["properties"]["agentPoolProfiles"] = [
+            {k: v for k, v in p.items() if k not in ("provisioningState", "powerState", "nodeImageVersion")}
+            for p in (observed.get("properties") or {}).get("agentPoolProfiles") or []
+        ]
+        return body
+
+    def outputs(self, ctx: Context, observed: dict[str, Any] | None) -> dict[str, Any]:
+        o = observed or {}
+        p = o.get("properties") or {}
+        return {
+            "id": o.get("id"),
+            "name": o.get("name"),
+            "principal_id": (o.get("identity") or {}).get("principalId"),
+            "issuer_url": (p.get("oidcIssuerProfile") or {}).get("issuerURL"),
+            "node_resource_group": p.get("nodeResourceGroup"),
+            "fqdn": p.get("fqdn"),
+            "kubelet_client_id": ((p.get("identityProfile") or {}).get("kubeletidentity") or {}).get("clientId"),
+        }
+
+
+IMMUTABLE_POOL_FIELDS = ("properties.vmSize", "properties.scaleSetPriority")
+
+
+class PoolStep(ArmStep):
+    kind = "agent_pool"
+    tracked = False
+
+    def __init__(self, rg: str, region: str, pool: Pool) -> None:
+        self.rg, self.region, self.pool = rg, region, pool
+        self.key = f"{region}/pool-{pool.name}"
+        self.needs = (f"{region}/cluster",)
+        kind = "spot " if pool.spot else ""
+        self.title = f"{kind}pool {pool.name} ({pool.vm_size}, {pool.min_count}-{pool.max_count})"
+
+    def path(self, ctx: Context) -> tuple[str, ...]:
+        return (self.rg, names.region_names(ctx.cfg, self.in_region).cluster, self.pool.name)
+
+    def body(self, ctx: Context) -> dict[str, Any]:
+        return {"properties": pool_properties(ctx, self.pool, ctx.out(f"{self.region}/vnet", "subnet_id"))}
+
+    def owned_paths(self) -> tuple[str, ...]:
+        paths = ["properties.vmSize", "properties.mode", "properties.enableAutoScaling", "properties.scaleSetPriority"]
+        # Under autoscaling the current count is the autoscaler's; only the bounds are raks'.
+        paths += ["properties.minCount", "properties.maxCount"] if self.pool.autoscale else ["properties.count"]
+        if self.pool.spot:
+            paths.append("properties.scaleSetEvictionPolicy")
+        return tuple(paths)
+
+    def diff(self, ctx: Context, desired: dict[str, Any], observed: dict[str, Any] | None) -> Diff:
+        if observed is None:
+            return Diff(CREATE)
+        fields = differing(desired, observed, self.owned_paths())
+        if failed(observed):
+            fields.append("provisioningState (Failed)")
+        p, want = observed.get("properties") or {}, desired["properties"]
+        labels = {k: v for k, v in (p.get("nodeLabels") or {}).items() if k != AKS_SPOT_LABEL}
+        taints = sorted(t for t in p.get("nodeTaints") or [] if t != AKS_SPOT_TAINT)
+        if labels != want["nodeLabels"]:
+            fields.append("properties.nodeLabels")
+        if taints != sorted(want["nodeTaints"]):
+            fields.append("properties.nodeTaints")
+        frozen = [f for f in fields if f in IMMUTABLE_POOL_FIELDS]
+        if frozen:
+            raise CloudError(
+                f"pool {self.pool.name}: {', '.join(f.split('.')[-1] for f in frozen)} cannot change on an existing "
+                "pool (AKS does not allow it)",
+                code="PropertyChangeNotAllowed",
+                hint=f"add a pool with a new name and remove '{self.pool.name}', or delete it first",
+            )
+        return Diff(UPDATE, fields) if fields else Diff(NOOP)
+
+    def write_body(self, ctx: Context, desired: dict[str, Any], observed: dict[str, Any] | None) -> dict[str, Any]:
+        if observed is None or not self.pool.autoscale:
+            return desired
+        body = copy.deepcopy(desired)
+        # Keep the autoscaler's current count (clamped into the new bounds).
+        current = int((observed.get("properties") or {}).get("count") or self.pool.min_count)
+        body["properties"]["count"] = min(max(current, self.pool.min_count), self.pool.max_count)
+        return body

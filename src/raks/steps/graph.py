@@ -1,0 +1,52 @@
+"""The steps of a deployment: global ones once, the regional ones per region."""
+
+from __future__ import annotations
+
+from raks import names
+from raks.config import RaksConfig
+from raks.steps.aks import ClusterStep, PoolStep
+from raks.steps.base import Step
+from raks.steps.identity import IDENTITY, FederatedCredentialStep, IdentityStep
+from raks.steps.network import NatGatewayStep, NsgStep, PublicIpStep, VnetStep
+from raks.steps.resource_group import ResourceGroupStep
+from raks.steps.roles import RoleAssignmentStep
+from raks.steps.storage import ContainerStep, CorsStep, StorageAccountStep
+
+
+def global_steps(cfg: RaksConfig, subscription_id: str) -> list[Step]:
+    rg = cfg.resolved_resource_group()
+    account = names.storage_account_name(cfg, subscription_id)
+    return [
+        ResourceGroupStep(rg),
+        IdentityStep(rg, cfg.resolved_identity_name()),
+        StorageAccountStep(rg, account),
+        CorsStep(rg, account),
+        ContainerStep(rg, account, cfg.resolved_container()),
+        RoleAssignmentStep("global/role-blob-data", "Storage Blob Data Contributor", IDENTITY, "principal_id"),
+    ]
+
+
+def region_steps(cfg: RaksConfig, region: str) -> list[Step]:
+    rg = cfg.resolved_resource_group()
+    steps: list[Step] = [
+        NsgStep(rg, region),
+        PublicIpStep(rg, region),
+        NatGatewayStep(rg, region),
+        VnetStep(rg, region),
+        ClusterStep(rg, region),
+    ]
+    steps += [PoolStep(rg, region, pool) for pool in cfg.pools]
+    steps += [
+        FederatedCredentialStep(rg, cfg.resolved_identity_name(), region),
+        RoleAssignmentStep(
+            f"{region}/role-cluster-storage", "Storage Account Contributor", f"{region}/cluster", "principal_id", region
+        ),
+    ]
+    return steps
+
+
+def build(cfg: RaksConfig, subscription_id: str, regions: list[str] | None = None) -> list[Step]:
+    steps = global_steps(cfg, subscription_id)
+    for region in regions or cfg.regions:
+        steps += region_steps(cfg, region)
+    return steps
