@@ -37,6 +37,8 @@ class Pool(_Model):
     taints: list[str] = Field(default_factory=list)
     # Azure has no spot-to-on-demand fallback inside a pool; `on-demand` pairs an on-demand pool.
     fallback: Literal["none", "on-demand"] = "none"
+    # An AKS-managed GPU pool installs its own NVIDIA device plugin; raks then does not.
+    aks_managed_gpu: bool = False
 
     @property
     def autoscale(self) -> bool:
@@ -209,7 +211,16 @@ class RaksConfig(_Model):
 
 # Environment variables that are not config fields.
 RUNTIME_ENV = frozenset(
-    {"RAKS_CONFIG", "RAKS_DEBUG", "RAKS_SANDBOX_DIR", "RAKS_OUTPUT", "RAKS_LOG_FILE", "RAKS_SANDBOX_PROFILE"}
+    {
+        "RAKS_CONFIG",
+        "RAKS_DEBUG",
+        "RAKS_SANDBOX_DIR",
+        "RAKS_OUTPUT",
+        "RAKS_LOG_FILE",
+        "RAKS_SANDBOX_PROFILE",
+        "RAKS_SANDBOX_TOKEN",
+        "RAKS_HELM_DRIVER",
+    }
 )
 
 

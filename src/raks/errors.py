@@ -80,3 +80,8 @@ class PartialFailure(RaksError):
     """Some regions failed, others finished."""
 
     exit_code = EXIT_PARTIAL
+
+
+class PreflightError(ConfigError):
+    """A preflight check failed (quota, VM size, version, provider, tool ...). Found before any
+    write, so nothing was created: exit 2, like a configuration error. One line per failing check."""

@@ -21,6 +21,8 @@ K8S_MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 SUBNET_NAME = "aks-nodes"
 OPERATOR_NAMESPACE = "anyscale-operator"
 OPERATOR_SERVICE_ACCOUNT = "anyscale-operator"
+KUBERAY_NAMESPACE = "ray"
+KUBERAY_SERVICE_ACCOUNT = "ray-workloads"
 
 # Append-only: a region's index is its VNet slot. Never reorder or remove an entry, that would
 # move existing deployments' ranges. Frequently used regions come first so that they fit even
@@ -57,6 +59,14 @@ def storage_account_name(cfg: RaksConfig, subscription_id: str) -> str:
     prefix = re.sub(r"[^a-z0-9]", "", cfg.deployment.lower())[:11] or "raks"
     digest = hashlib.sha256(f"{subscription_id.lower()}:{cfg.deployment}".encode()).hexdigest()
     return prefix + digest[: 24 - len(prefix)]
+
+
+def workload_identity(cfg: RaksConfig) -> tuple[str, str]:
+    """(namespace, service account) federated to the shared identity: the Anyscale operator's,
+    or with platform kuberay the one Ray pods run as."""
+    if cfg.platform == "kuberay":
+        return KUBERAY_NAMESPACE, KUBERAY_SERVICE_ACCOUNT
+    return OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT
 
 
 def cluster_name(cfg: RaksConfig, region: str) -> str:

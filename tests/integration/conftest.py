@@ -31,13 +31,16 @@ class Served:
         out = capsys.readouterr()
         return code, out.out, out.err
 
-    def writes(self, since: float = 0.0) -> list[dict[str, Any]]:
+    def writes(self, since: float = 0.0, api: str = "arm") -> list[dict[str, Any]]:
+        """Requests that change something (ARM's list* and checkNameAvailability POST actions are reads)."""
         return [
             e
             for e in self.control.requests(since)
             if e["method"] in ("PUT", "PATCH", "DELETE", "POST")
-            and e["api"] == "arm"
-            and "list" not in e["path"].lower()
+            and e["api"] == api
+            and not (
+                api == "arm" and e["path"].rsplit("/", 1)[-1].lower().startswith(("list", "checknameavailability"))
+            )
         ]
 
     def clients(self) -> Clients:

@@ -80,3 +80,26 @@ def open_target(
     else:
         with azure_target(cfg) as pair:
             yield pair
+
+
+def context_extra(target: AzureTarget) -> dict[str, Any]:
+    """How in-cluster steps reach Helm and Anyscale for this target.
+
+    Against the sandbox, Helm releases are written as Helm's own release records (nothing
+    would run a chart's pods) and the real anyscale CLI is pointed at the emulated Anyscale.
+    """
+    from raks.adapters.anyscale import Anyscale, AnyscaleTarget
+
+    # RAKS_HELM_DRIVER=binary runs the helm binary against the emulated clusters too.
+    driver = os.environ.get("RAKS_HELM_DRIVER") or ("records" if target.label == "sandbox" else "binary")
+    if driver not in ("binary", "records"):
+        raise ConfigError(f"RAKS_HELM_DRIVER: '{driver}' is not allowed (use binary or records)")
+    if target.label == "sandbox":
+        ep = target.extra["endpoints"]
+        env = {
+            "ANYSCALE_HOST": ep["anyscale"],
+            "ANYSCALE_SSL_CA_CERT": ep["ca_bundle"],
+            "ANYSCALE_TELEMETRY_SAMPLE_RATE": "0",
+        }
+        return {"helm_driver": driver, "anyscale": Anyscale(AnyscaleTarget(env=env, default_token="sss_raks_sandbox"))}
+    return {"helm_driver": driver, "anyscale": Anyscale(AnyscaleTarget())}

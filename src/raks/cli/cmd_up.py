@@ -26,20 +26,19 @@ SANDBOX_DIR = typer.Option(None, "--sandbox-dir", help="Emulator state folder (d
 
 def _session(ctx: typer.Context, regions: list[str] | None, sandbox: bool, sandbox_dir: Path | None) -> Any:
     from raks.cli.cloud import open_target
+    from raks.cli.cmd_preflight import load_for
 
     g = globals_of(ctx)
-    cfg = g.load(regions)
+    cfg = load_for(g, regions)  # `auto:N` is resolved once the cloud is open
     return cfg, open_target(cfg, sandbox=sandbox, config_dir=g.config_dir, state_dir=sandbox_dir)
 
 
 def _engine(cfg: Any, target: Any, on_event: Any = None) -> Any:
-    from raks.adapters.azure.arm import Arm
+    from raks.cli.session import new_context
     from raks.engine.runner import Engine
     from raks.steps import graph
-    from raks.steps.base import Context
 
-    ctx = Context(cfg=cfg, subscription_id=target.subscription_id, arm=Arm(target), retry_delay=target.polling_interval)
-    return Engine(graph.build(cfg, target.subscription_id), ctx, on_event=on_event)
+    return Engine(graph.build(cfg, target.subscription_id), new_context(cfg, target), on_event=on_event)
 
 
 def _header(cfg: Any, target: Any) -> str:
@@ -66,13 +65,23 @@ def plan(
     sandbox: bool = SANDBOX,
     sandbox_dir: Path = SANDBOX_DIR,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode", help="Exit 10 when there are changes."),
+    destroy: bool = typer.Option(False, "--destroy", help="Show what `raks down` would delete instead."),
+    delete_data: bool = typer.Option(False, "--delete-data", help="With --destroy: as `raks down --delete-data`."),
 ) -> int:
-    """Show what `raks up` would create or change. Changes nothing."""
+    """Show what `raks up` would create or change (or, with --destroy, what `raks down` would delete). Changes nothing."""
+    if destroy or delete_data:
+        from raks.cli.cmd_down import plan_destroy
+
+        if not destroy:
+            raise ConfigError("--delete-data: only with --destroy (raks plan --destroy --delete-data)")
+        return plan_destroy(ctx, regions, sandbox, sandbox_dir, detailed_exitcode, delete_data)
+    from raks.cli.cmd_preflight import resolve_regions
     from raks.cli.render import SCHEMA_VERSION, plan_text, render_failures, step_json
 
     g = globals_of(ctx)
     cfg, session = _session(ctx, regions, sandbox, sandbox_dir)
     with session as (target, _):
+        cfg = resolve_regions(g, cfg, target, regions)
         results = _engine(cfg, target).plan()
     failures = _plan_failures(results)
     changes = any(r.changed for r in results.values())
@@ -112,13 +121,21 @@ def up(
     regions: list[str] = REGIONS,
     sandbox: bool = SANDBOX,
     sandbox_dir: Path = SANDBOX_DIR,
+    skip_preflight: bool = typer.Option(False, "--skip-preflight", help="Do not check quotas, sizes, tools first."),
+    skip_unavailable: bool = typer.Option(
+        False, "--skip-unavailable", help="Leave out regions that fail preflight (never the primary one)."
+    ),
 ) -> int:
     """Create or converge everything, regions in parallel. Safe to re-run after any failure."""
+    from raks.cli.cmd_preflight import gate, resolve_regions
     from raks.cli.render import SCHEMA_VERSION, Progress, plan_text, render_failures, step_json
 
     g = globals_of(ctx)
     cfg, session = _session(ctx, regions, sandbox, sandbox_dir)
     with session as (target, _):
+        cfg = resolve_regions(g, cfg, target, regions)
+        # Nothing is written when a check fails (exit 2), unless failing regions may be left out.
+        cfg = gate(cfg, target, skip=skip_preflight, skip_unavailable=skip_unavailable)
         results = _engine(cfg, target).plan()
         failures = _plan_failures(results)
         if g.output != "json" or failures:

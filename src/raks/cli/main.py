@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from raks import __version__
-from raks.cli import cmd_config, cmd_sandbox, cmd_up
+from raks.cli import cmd_config, cmd_down, cmd_kubeconfig, cmd_preflight, cmd_sandbox, cmd_status, cmd_submit, cmd_up
 from raks.cli.context import Globals
 from raks.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, RaksError
 
@@ -50,6 +50,12 @@ def _globals(
 app.command("init")(cmd_config.init)
 app.command("plan")(cmd_up.plan)
 app.command("up")(cmd_up.up)
+app.command("down")(cmd_down.down)
+app.command("status")(cmd_status.status)
+app.command("kubeconfig")(cmd_kubeconfig.kubeconfig)
+app.command("preflight")(cmd_preflight.preflight)
+app.command("regions")(cmd_preflight.regions)
+app.command("submit")(cmd_submit.submit)
 app.add_typer(cmd_config.config_app, name="config")
 app.add_typer(cmd_sandbox.sandbox_app, name="sandbox")
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from raks.engine.runner import CHANGING, DONE, FAILED, RUNNING, SKIPPED, StepResult
 from raks.errors import CloudError, RaksError
-from raks.steps.base import CREATE, NOOP, UPDATE
+from raks.steps.base import ABSENT, CREATE, DELETE, KEPT, NOOP, NOT_OURS, UPDATE
 
 SCHEMA_VERSION = 1
-SYMBOL = {CREATE: "+", UPDATE: "~", NOOP: "=", "": "?"}
+SYMBOL = {CREATE: "+", UPDATE: "~", NOOP: "=", DELETE: "-", "": "?"}
 
 
 def interactive() -> bool:
@@ -65,6 +65,46 @@ def plan_text(results: dict[str, StepResult], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _detail(note: str, word: str) -> str:
+    """'kept: holds the data' -> 'holds the data'."""
+    return note.removeprefix(word).strip(" :")
+
+
+def destroy_text(results: dict[str, StepResult], header: str) -> str:
+    """The destroy plan (and result): what goes, what stays and why. Absent steps are counted,
+    not listed."""
+    lines = [header]
+    region = None
+    counts = {DELETE: 0, KEPT: 0, NOT_OURS: 0, ABSENT: 0}
+    for r in ordered(results):
+        if r.state == FAILED:
+            line = f"  ! error     {r.title}: {error_line(r)}"
+        elif r.state == SKIPPED:
+            counts[KEPT] += 1
+            line = f"  = kept      {r.title} — {_detail(r.note, KEPT)}"
+        elif r.action == DELETE:
+            counts[DELETE] += 1
+            line = f"  - delete    {r.title}" + (f" — {r.note}" if r.note else "")
+        elif r.outcome.startswith(NOT_OURS):
+            counts[NOT_OURS] += 1
+            line = f"  ! not ours  {r.title} — {_detail(r.note, NOT_OURS)}"
+        elif r.outcome.startswith(KEPT):
+            counts[KEPT] += 1
+            line = f"  = kept      {r.title} — {_detail(r.note, KEPT)}"
+        else:
+            counts[ABSENT] += 1
+            continue
+        if region_label(r) != region:
+            region = region_label(r)
+            lines.append(region)
+        lines.append(line)
+    lines.append(
+        f"Destroy: {counts[DELETE]} to delete, {counts[KEPT]} kept, {counts[NOT_OURS]} not managed by raks, "
+        f"{counts[ABSENT]} already gone."
+    )
+    return "\n".join(lines) + "\n"
+
+
 def step_json(r: StepResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "key": r.key,
@@ -75,6 +115,8 @@ def step_json(r: StepResult) -> dict[str, Any]:
         "state": r.state,
         "seconds": round(r.elapsed, 3),
     }
+    if r.outcome:
+        out["outcome"] = r.outcome
     if r.error is not None:
         out["error"] = {
             "code": getattr(r.error, "code", None),
@@ -120,6 +162,8 @@ class Progress:
                     what = f"failed: {error_line(r)}"
                 elif r.state == SKIPPED:
                     what = f"skipped ({r.note})"
+                elif r.state == DONE and r.action == DELETE and r.note:
+                    what += f" ({r.note})"  # e.g. a pool that goes with its cluster
                 print(f"{stamp} {region_label(r):<14} {r.title}: {what}", file=sys.stderr, flush=True)
 
     def _table(self) -> Any:

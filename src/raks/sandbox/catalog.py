@@ -1,4 +1,5 @@
-"""What the emulated regions offer: VM sizes (resource SKUs), vCPU quotas, AKS versions, providers.
+"""What the emulated regions offer: VM sizes (resource SKUs, from raks.vm_sizes), vCPU quotas,
+AKS versions, providers.
 
 Defaults make the reference deployment fit in every region; tests and demos change them per
 region through the control API (`/_sandbox/capacity`), which stores overrides in
@@ -8,43 +9,10 @@ equals the SKU `family`; some carry spaces, e.g. "Standard NCASv3_T4 Family").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True)
-class VmSize:
-    name: str
-    family: str
-    vcpus: int
-    memory_gb: float
-    gpus: int = 0
-
-
-VM_SIZES: dict[str, VmSize] = {
-    s.name.lower(): s
-    for s in (
-        VmSize("Standard_D4s_v5", "standardDSv5Family", 4, 16),
-        VmSize("Standard_D8s_v5", "standardDSv5Family", 8, 32),
-        VmSize("Standard_D16s_v5", "standardDSv5Family", 16, 64),
-        VmSize("Standard_D4_v5", "standardDv5Family", 4, 16),
-        VmSize("Standard_D8_v5", "standardDv5Family", 8, 32),
-        VmSize("Standard_D16_v5", "standardDv5Family", 16, 64),
-        VmSize("Standard_D32_v5", "standardDv5Family", 32, 128),
-        VmSize("Standard_E16s_v5", "standardESv5Family", 16, 128),
-        VmSize("Standard_ND96asr_v4", "standardNDASv4_A100Family", 96, 900, 8),
-        VmSize("Standard_ND96amsr_A100_v4", "standardNDAMSv4_A100Family", 96, 1900, 8),
-        VmSize("Standard_NC24ads_A100_v4", "StandardNCADSA100v4Family", 24, 220, 1),
-        VmSize("Standard_NC48ads_A100_v4", "StandardNCADSA100v4Family", 48, 440, 2),
-        VmSize("Standard_NC96ads_A100_v4", "StandardNCADSA100v4Family", 96, 880, 4),
-        VmSize("Standard_NC4as_T4_v3", "Standard NCASv3_T4 Family", 4, 28, 1),
-        VmSize("Standard_NC8as_T4_v3", "Standard NCASv3_T4 Family", 8, 56, 1),
-        VmSize("Standard_NC16as_T4_v3", "Standard NCASv3_T4 Family", 16, 110, 1),
-        VmSize("Standard_NC64as_T4_v3", "Standard NCASv3_T4 Family", 64, 440, 4),
-        VmSize("Standard_NC40ads_H100_v5", "StandardNCadsH100v5Family", 40, 320, 1),
-        VmSize("Standard_ND96isr_H100_v5", "standardNDSH100v5Family", 96, 1900, 8),
-    )
-}
+from raks.vm_sizes import VM_SIZES as VM_SIZES  # re-exported for the emulated APIs
+from raks.vm_sizes import VmSize, lookup
 
 DEFAULT_FAMILY_LIMIT = 500
 DEFAULT_REGIONAL_CORES = 1000
@@ -70,7 +38,7 @@ PROVIDERS = (
 
 
 def vm_size(name: str) -> VmSize | None:
-    return VM_SIZES.get(name.lower())
+    return lookup(name)
 
 
 def region_capacity(state: dict[str, Any], region: str) -> dict[str, Any]:

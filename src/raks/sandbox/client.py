@@ -61,6 +61,22 @@ class SandboxControl:
         result: dict[str, Any] = self.call("POST", "/agentpools/scale", {"id": pool_id, "count": count})
         return result
 
+    def put_blob(self, account: str, container: str, name: str, data: bytes) -> dict[str, Any]:
+        """Write a blob (the sandbox's data plane, for showing what survives a teardown)."""
+        import base64
+
+        body = {"content": base64.b64encode(data).decode()}
+        result: dict[str, Any] = self.call("PUT", f"/blobs/{account}/{container}/{name}", body)
+        return result
+
+    def get_blob(self, account: str, container: str, name: str) -> bytes:
+        import base64
+
+        return base64.b64decode(self.call("GET", f"/blobs/{account}/{container}/{name}")["content"])
+
+    def list_blobs(self, account: str, container: str) -> list[str]:
+        return [b["name"] for b in self.call("GET", f"/blobs/{account}/{container}")["value"]]
+
     def state(self) -> dict[str, Any]:
         result: dict[str, Any] = self.call("GET", "/state")
         return result

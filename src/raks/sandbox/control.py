@@ -1,4 +1,5 @@
-"""The control API under `/_sandbox/`: inject faults, set capacity, read the request log.
+"""The control API under `/_sandbox/`: inject faults, set capacity, read the request log,
+read and write blobs (the small blob data plane in `blobs`).
 
 Tests and demos use it over HTTP (see `raks.sandbox.client.SandboxControl`), so it works the
 same against an in-process emulator and a `raks sandbox serve`.
@@ -86,6 +87,10 @@ class ControlApi:
             state.clear()
             state.update(fresh)
             return Response(204, None)
+        if parts[:1] == ["blobs"] and m in ("PUT", "GET", "DELETE"):
+            from raks.sandbox import blobs
+
+            return blobs.handle(w.arm, m, parts[1:], req.json() if m == "PUT" else None)
         if parts == ["anyscale", "clouds"] and m == "GET":
             return Response(200, {"value": w.anyscale.clouds()})
         return Response(404, {"error": {"code": "NotFound", "message": f"no control endpoint {req.path}"}})

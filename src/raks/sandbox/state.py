@@ -33,6 +33,7 @@ def new_state() -> dict[str, Any]:
         "anyscale": {},
         "faults": [],
         "capacity": {},  # region -> quota/SKU overrides (see sandbox.catalog)
+        "blobs": {},  # account -> container -> blob name -> base64 content (see sandbox.blobs)
         "counters": {},
     }
 

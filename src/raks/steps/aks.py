@@ -12,10 +12,12 @@ import copy
 from typing import Any
 
 from raks import names
+from raks.adapters.azure.errors import AzureCallError
 from raks.config import Pool
 from raks.errors import CloudError
+from raks.steps import capacity, pools
 from raks.steps.arm_step import ArmStep, failed
-from raks.steps.base import CREATE, NOOP, UPDATE, Context, Diff, differing
+from raks.steps.base import CREATE, DELETED, NOOP, UPDATE, Context, Diff, differing
 from raks.steps.network import RG_STEP
 
 AKS_SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
@@ -57,6 +59,7 @@ class ClusterStep(ArmStep):
         "properties.networkProfile.networkPluginMode",
         "properties.networkProfile.podCidr",
         "properties.networkProfile.outboundType",
+        "properties.autoScalerProfile.expander",
     )
     title = "AKS cluster"
 
@@ -73,7 +76,7 @@ class ClusterStep(ArmStep):
         net = cfg.network
         subnet = ctx.out(f"{self.region}/vnet", "subnet_id")
         systems = [{"name": p.name, **pool_properties(ctx, p, subnet)} for p in cfg.pools if p.mode == "system"]
-        return {
+        body: dict[str, Any] = {
             "location": self.region,
             "sku": {"name": "Base", "tier": cfg.kubernetes.tier},
             "identity": {"type": "SystemAssigned"},
@@ -94,6 +97,10 @@ class ClusterStep(ArmStep):
                 "agentPoolProfiles": systems,
             },
         }
+        if pools.has_fallback(cfg.pools):
+            # Spot pools before their on-demand fallbacks: the priority expander (steps/pools.py).
+            body["properties"]["autoScalerProfile"] = {"expander": "priority"}
+        return body
 
     def write_body(self, ctx: Context, desired: dict[str, Any], observed: dict[str, Any] | None) -> dict[str, Any]:
         if observed is None:
@@ -117,6 +124,7 @@ class ClusterStep(ArmStep):
             "node_resource_group": p.get("nodeResourceGroup"),
             "fqdn": p.get("fqdn"),
             "kubelet_client_id": ((p.get("identityProfile") or {}).get("kubeletidentity") or {}).get("clientId"),
+            "provisioning_state": p.get("provisioningState"),
         }
 
 
@@ -170,6 +178,25 @@ class PoolStep(ArmStep):
                 hint=f"add a pool with a new name and remove '{self.pool.name}', or delete it first",
             )
         return Diff(UPDATE, fields) if fields else Diff(NOOP)
+
+    def apply(
+        self, ctx: Context, diff: Diff, desired: dict[str, Any], observed: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        try:
+            return super().apply(ctx, diff, desired, observed)
+        except AzureCallError as exc:
+            if exc.kind not in ("quota", "capacity"):
+                raise
+            # Say where this pool could go instead of passing on Azure's raw capacity error.
+            raise capacity.explain(ctx.azure, self.in_region, self.pool, exc) from None
+
+    def owner(self, ctx: Context) -> tuple[str, tuple[str, ...]] | None:
+        return ("cluster", self.path(ctx)[:2])
+
+    def delete(self, ctx: Context, observed: dict[str, Any]) -> str:
+        # AKS deletes a cluster's pools with it (and refuses to delete the last system pool on
+        # its own), so deleting each pool first would only add minutes.
+        return f"{DELETED} with the cluster"
 
     def write_body(self, ctx: Context, desired: dict[str, Any], observed: dict[str, Any] | None) -> dict[str, Any]:
         if observed is None or not self.pool.autoscale:

@@ -6,7 +6,19 @@ from typing import Any, ClassVar
 
 from raks import names
 from raks.errors import CloudError
-from raks.steps.base import CREATE, NOOP, UPDATE, Context, Diff, NeedsUnknown, Step, differing
+from raks.steps.base import (
+    ABSENT,
+    CREATE,
+    DELETED,
+    NOOP,
+    NOT_OURS,
+    UPDATE,
+    Context,
+    Diff,
+    NeedsUnknown,
+    Step,
+    differing,
+)
 
 
 def failed(observed: dict[str, Any]) -> bool:
@@ -67,3 +79,40 @@ class ArmStep(Step):
     ) -> dict[str, Any]:
         body = self.write_body(ctx, desired, observed)
         return ctx.azure.put(self.kind, *self.path(ctx), body=body)
+
+    # -- destroy -----------------------------------------------------------------------------
+    def owner(self, ctx: Context) -> tuple[str, tuple[str, ...]] | None:
+        """For a child resource without tags of its own: the (kind, path) of the tracked parent
+        whose tags say whether raks created it."""
+        return None
+
+    def ours(self, ctx: Context, observed: dict[str, Any]) -> bool:
+        if self.tracked:
+            return names.is_ours(observed.get("tags"), ctx.cfg)
+        owner = self.owner(ctx)
+        if owner is None:
+            return True
+        parent = ctx.azure.get(owner[0], *owner[1])
+        return parent is not None and names.is_ours(parent.get("tags"), ctx.cfg)
+
+    def observe_for_destroy(self, ctx: Context) -> dict[str, Any] | None:
+        try:
+            return self.observe(ctx)
+        except NeedsUnknown:
+            return None
+
+    def destroy(self, ctx: Context) -> str:
+        observed = self.observe_for_destroy(ctx)
+        if observed is None:
+            return ABSENT
+        if not self.ours(ctx, observed):
+            return f"{NOT_OURS}: it lacks the raks-deployment/managed-by tags"
+        return self.delete(ctx, observed)
+
+    def delete(self, ctx: Context, observed: dict[str, Any]) -> str:
+        """Delete the resource (waiting for Azure's operation); in a plan only record it."""
+        if observed.get("id"):
+            ctx.removed.add(str(observed["id"]).lower())
+        if not ctx.plan:
+            ctx.azure.delete(self.kind, *self.path(ctx))
+        return DELETED

@@ -38,6 +38,11 @@ class NeedsUnknown(Exception):
 
 CREATE, UPDATE, NOOP, DELETE = "create", "update", "no change", "delete"
 
+# What `Step.destroy` reports. In a plan (ctx.plan) nothing is deleted: DELETED then means "would
+# be deleted". A step may add detail after the word ("kept: holds the data", "deleted with the
+# cluster"); the engine reads the first word(s).
+DELETED, ABSENT, KEPT, NOT_OURS = "deleted", "absent", "kept", "not ours"
+
 
 @dataclass
 class Diff:
@@ -61,10 +66,16 @@ class Context:
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     retry_delay: float = 5.0  # base delay of the few domain retries (PrincipalNotFound)
     extra: dict[str, Any] = field(default_factory=dict)
+    # `raks down`: outputs of absent resources are UNKNOWN (not an error), the data (storage
+    # account, container) goes only with --delete-data, and `removed` collects the ids of what
+    # this destroy deleted (or, in a plan, would delete) so a resource group can tell what is left.
+    destroying: bool = False
+    delete_data: bool = False
+    removed: set[str] = field(default_factory=set)
 
     def out(self, step_key: str, name: str) -> Any:
         value = self.outputs.get(step_key, {}).get(name, UNKNOWN)
-        if value is UNKNOWN and not self.plan:
+        if value is UNKNOWN and not (self.plan or self.destroying):
             raise CloudError(f"internal: output '{name}' of step '{step_key}' is missing")
         return value
 
@@ -107,6 +118,15 @@ class Step:
 
     def outputs(self, ctx: Context, observed: dict[str, Any] | None) -> dict[str, Any]:
         return {}
+
+    def destroy(self, ctx: Context) -> str:
+        """Remove what this step owns (only what carries raks' marks) and say what happened:
+        DELETED, ABSENT, KEPT or NOT_OURS, optionally with detail ("kept: holds data").
+
+        Runs after every step that needs this one was destroyed; ctx.outputs holds every step's
+        outputs as observed before the destroy began. With ctx.plan set, observe only: say what
+        would happen and change nothing (`raks plan --destroy`). Must be safe to re-run."""
+        raise NotImplementedError(f"{self.key}: raks does not know how to remove this step's resources")
 
 
 # -- comparing only what raks owns ----------------------------------------------------------

@@ -58,8 +58,12 @@ class FederatedCredentialStep(ArmStep):
         self.title = f"federated credential {self.fic_name}"
         return (self.rg, self.identity, self.fic_name)
 
+    def owner(self, ctx: Context) -> tuple[str, tuple[str, ...]] | None:
+        return ("identity", (self.rg, self.identity))
+
     def body(self, ctx: Context) -> dict[str, Any]:
-        subject = f"system:serviceaccount:{names.OPERATOR_NAMESPACE}:{names.OPERATOR_SERVICE_ACCOUNT}"
+        namespace, account = names.workload_identity(ctx.cfg)
+        subject = f"system:serviceaccount:{namespace}:{account}"
         return {
             "properties": {
                 "issuer": ctx.out(f"{self.region}/cluster", "issuer_url"),

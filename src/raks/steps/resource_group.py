@@ -6,7 +6,7 @@ from typing import Any
 
 from raks import names
 from raks.steps.arm_step import ArmStep
-from raks.steps.base import Context
+from raks.steps.base import ABSENT, KEPT, NOT_OURS, Context
 
 
 class ResourceGroupStep(ArmStep):
@@ -29,3 +29,18 @@ class ResourceGroupStep(ArmStep):
     def outputs(self, ctx: Context, observed: dict[str, Any] | None) -> dict[str, Any]:
         ours = observed is None or names.is_ours((observed or {}).get("tags"), ctx.cfg)
         return {"id": (observed or {}).get("id"), "created_by_raks": ours}
+
+    def destroy(self, ctx: Context) -> str:
+        """Deleted only when raks created it and nothing else is left in it: deleting a group
+        deletes everything inside, someone else's resources and the kept data included."""
+        from raks.steps.inventory import describe
+
+        observed = self.observe_for_destroy(ctx)
+        if observed is None:
+            return ABSENT
+        if not names.is_ours(observed.get("tags"), ctx.cfg):
+            return f"{NOT_OURS}: created outside raks"
+        left = [r for r in ctx.azure.list_resources(self.rg) if str(r.get("id") or "").lower() not in ctx.removed]
+        if left:
+            return f"{KEPT}: not empty, it still holds {describe(left)}"
+        return self.delete(ctx, observed)

@@ -19,7 +19,7 @@ from typing import Any
 
 from raks.errors import CloudError
 from raks.steps.arm_step import ArmStep
-from raks.steps.base import UNKNOWN, Context, Diff, NeedsUnknown, retry_on_codes
+from raks.steps.base import ABSENT, UNKNOWN, Context, Diff, NeedsUnknown, retry_on_codes
 from raks.steps.identity import IDENTITY
 from raks.steps.storage import STORAGE
 
@@ -103,3 +103,13 @@ class RoleAssignmentStep(ArmStep):
 
         result: dict[str, Any] = retry_on_codes(create, {"PrincipalNotFound"}, attempts=6, delay=ctx.retry_delay)
         return result
+
+    def destroy(self, ctx: Context) -> str:
+        """Only the assignment under raks' deterministic name: the same access granted under
+        another name (which observe also finds) is someone else's."""
+        try:
+            path = self.path(ctx)
+        except NeedsUnknown:
+            return ABSENT  # no principal: the identity or cluster is already gone
+        found = ctx.azure.get(self.kind, *path)
+        return ABSENT if found is None else self.delete(ctx, found)

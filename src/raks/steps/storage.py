@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from raks.steps.arm_step import ArmStep
-from raks.steps.base import CREATE, NOOP, UPDATE, Context, Diff, same
+from raks.steps.base import ABSENT, CREATE, DELETED, KEPT, NOOP, UPDATE, Context, Diff, same
 
 STORAGE = "global/storage-account"
 
@@ -43,6 +43,11 @@ class StorageAccountStep(ArmStep):
 
     def outputs(self, ctx: Context, observed: dict[str, Any] | None) -> dict[str, Any]:
         return {"id": (observed or {}).get("id") or self.account_id(ctx), "name": self.account}
+
+    def delete(self, ctx: Context, observed: dict[str, Any]) -> str:
+        if not ctx.delete_data:
+            return f"{KEPT}: holds the data (raks down --delete-data removes it)"
+        return super().delete(ctx, observed)
 
     def account_id(self, ctx: Context) -> str:
         return (
@@ -95,6 +100,20 @@ class CorsStep(ArmStep):
             return Diff(NOOP)
         return Diff(CREATE if not existing else UPDATE, ["properties.cors.corsRules"])
 
+    def owner(self, ctx: Context) -> tuple[str, tuple[str, ...]] | None:
+        return ("storage_account", (self.rg, self.account))
+
+    def delete(self, ctx: Context, observed: dict[str, Any]) -> str:
+        """Remove raks' rules (matched by origins, as `up` matches them); keep everyone else's."""
+        mine = {_origins(r) for r in _cors_rules(ctx)}
+        rules = (observed.get("properties") or {}).get("cors", {}).get("corsRules") or []
+        theirs = [r for r in rules if _origins(r) not in mine]
+        if len(theirs) == len(rules):
+            return ABSENT
+        if not ctx.plan:
+            ctx.azure.put(self.kind, *self.path(ctx), body={"properties": {"cors": {"corsRules": theirs}}})
+        return f"{DELETED}: raks' rules" + (f" ({len(theirs)} other rules kept)" if theirs else "")
+
     def write_body(self, ctx: Context, desired: dict[str, Any], observed: dict[str, Any] | None) -> dict[str, Any]:
         ours = desired["properties"]["cors"]["corsRules"]
         mine = {_origins(r) for r in ours}
@@ -122,6 +141,14 @@ class ContainerStep(ArmStep):
 
     def body(self, ctx: Context) -> dict[str, Any]:
         return {"properties": {"publicAccess": "None"}}
+
+    def owner(self, ctx: Context) -> tuple[str, tuple[str, ...]] | None:
+        return ("storage_account", (self.rg, self.account))
+
+    def delete(self, ctx: Context, observed: dict[str, Any]) -> str:
+        if not ctx.delete_data:
+            return f"{KEPT}: holds the data (raks down --delete-data removes it)"
+        return super().delete(ctx, observed)
 
     def apply(
         self, ctx: Context, diff: Diff, desired: dict[str, Any], observed: dict[str, Any] | None

@@ -164,6 +164,41 @@ class Arm:
                 return
             raise translate(exc, what=f"delete {KINDS[kind].label} {path[-1] if path else ''}".strip()) from None
 
+    # -- listings (read-only, plain dicts) ---------------------------------------------------
+    def list_resources(self, rg: str | None = None, *, tag: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+        """Top-level resources of a resource group (or of the subscription), optionally only
+        those carrying tag=value; [] when the group does not exist."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        flt = f"tagName eq '{tag[0]}' and tagValue eq '{tag[1]}'" if tag else None
+        ops = self._client("resource").resources
+        try:
+            pages = ops.list_by_resource_group(rg, filter=flt) if rg else ops.list(filter=flt)
+            return [to_wire(r) for r in pages]
+        except ResourceNotFoundError:
+            return []
+        except Exception as exc:
+            raise translate(exc, what=f"list resources{f' in {rg}' if rg else ''}") from None
+
+    def list_groups(self, *, tag: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+        """Resource groups of the subscription, optionally only those carrying tag=value."""
+        flt = f"tagName eq '{tag[0]}' and tagValue eq '{tag[1]}'" if tag else None
+        try:
+            return [to_wire(g) for g in self._client("resource").resource_groups.list(filter=flt)]
+        except Exception as exc:
+            raise translate(exc, what="list resource groups") from None
+
+    def list_children(self, kind: str, *parent: str) -> list[dict[str, Any]]:
+        """Child resources of a kind (e.g. a cluster's agent pools); [] when the parent is absent."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return [to_wire(x) for x in self.ops(kind).list(*parent)]
+        except ResourceNotFoundError:
+            return []
+        except Exception as exc:
+            raise translate(exc, what=f"list {KINDS[kind].label}s of {parent[-1] if parent else ''}".strip()) from None
+
     # -- calls that are not plain CRUD -------------------------------------------------------
     def call(self, kind: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Any other operation of the kind's operations group (e.g. list, listKeys)."""

@@ -106,6 +106,11 @@ class StorageAccounts(ResourceType):
     def on_ready(self, api: ArmApi, res: dict[str, Any], created: bool) -> None:
         ensure_blob_service(api, res)
 
+    def on_deleted(self, api: ArmApi, res: dict[str, Any]) -> None:
+        from raks.sandbox import blobs
+
+        blobs.drop(api.world.state, res["name"])
+
 
 def _keys(api: ArmApi, res: dict[str, Any], req: Request) -> Response:
     def key(n: int) -> str:
@@ -164,6 +169,12 @@ class Containers(ResourceType):
         p["hasImmutabilityPolicy"] = False
         res["properties"] = p
         return res
+
+    def on_deleted(self, api: ArmApi, res: dict[str, Any]) -> None:
+        from raks.sandbox import blobs
+
+        account = ids.segments(res["id"])[-5]  # .../storageAccounts/{a}/blobServices/default/containers/{c}
+        blobs.drop(api.world.state, account, res["name"])
 
 
 def check_name_availability(api: ArmApi, req: Request) -> Response:

@@ -1,0 +1,195 @@
+"""`raks preflight`, `raks regions`, and the two things `raks up` does first: resolving
+`--regions auto:N` and the preflight gate.
+
+A failing check exits 2 (PreflightError): it is found before any write, so nothing was created,
+as with a configuration error; the fix is the user's (quota, size, region, provider, tool).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from raks.cli.context import Globals, globals_of
+from raks.cli.output import emit_json, err
+from raks.errors import EXIT_OK, EXIT_USAGE, PreflightError
+
+REGIONS = typer.Option(None, "--regions", help="Regions to check (override raks.yaml); auto:N picks N by GPU quota.")
+SANDBOX = typer.Option(False, "--sandbox", help="Use the local emulator instead of Azure.")
+SANDBOX_DIR = typer.Option(None, "--sandbox-dir", help="Emulator state folder (default .raks/sandbox).")
+SCHEMA_VERSION = 1
+SHOWN = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
+
+
+# -- used by up ------------------------------------------------------------------------------
+def load_for(g: Globals, regions: list[str] | None) -> Any:
+    """The config, leaving `auto:N` to resolve_regions (it needs the cloud)."""
+    from raks.engine.placement import auto_count
+
+    return g.load(None if auto_count(regions) else regions)
+
+
+def resolve_regions(g: Globals, cfg: Any, target: Any, regions: list[str] | None) -> Any:
+    """For `--regions auto:N`: the config with the N regions of most GPU quota headroom (says why)."""
+    from raks.adapters.azure.arm import Arm
+    from raks.config import load_config
+    from raks.engine.placement import auto_count, choose
+
+    n = auto_count(regions)
+    if not n:
+        return cfg
+    choices = choose(cfg, Arm(target), n)
+    err(f"--regions auto:{n} chose {', '.join(c.region for c in choices)} (most GPU quota headroom):")
+    for c in choices:
+        err(f"  {c.region}: {c.why}")
+    return load_config(g.config, regions=[c.region for c in choices])
+
+
+def run_report(cfg: Any, target: Any, *, check_tools: bool = True) -> Any:
+    from raks.adapters.azure.arm import Arm
+    from raks.engine import preflight
+
+    # Against the sandbox no helm binary or Anyscale token is needed: missing tools only warn.
+    strict = target.label != "sandbox"
+    return preflight.run(cfg, Arm(target), target.subscription_id, check_tools=check_tools, strict_tools=strict)
+
+
+def gate(cfg: Any, target: Any, *, skip: bool, skip_unavailable: bool) -> Any:
+    """Preflight before `up` writes anything: the config to go on with, or PreflightError (exit 2)."""
+    from raks.engine.preflight import FAIL, WARN
+
+    if skip:
+        err("Preflight skipped (--skip-preflight).")
+        return cfg
+    report = run_report(cfg, target)
+    for row in report.rows:
+        if row.status in (WARN, FAIL):
+            err(f"preflight {SHOWN[row.status]}: {row.line()}")
+    failed = report.with_status(FAIL)
+    err(
+        f"Preflight: {len(report.rows)} checks in {report.seconds:.2f}s, "
+        f"{len(failed)} failed, {len(report.with_status(WARN))} warnings."
+    )
+    if not failed:
+        return cfg
+    lines = [f"preflight: {r.line()}" for r in failed]
+    if not skip_unavailable:
+        raise PreflightError(
+            lines, hint="nothing was written; fix the above, or pass --skip-unavailable to leave failing regions out"
+        )
+    if report.failed_elsewhere():
+        raise PreflightError(lines, hint="nothing was written; --skip-unavailable drops regions, not these checks")
+    bad = report.failed_regions()
+    primary = cfg.resolved_primary_region()
+    if primary in bad:
+        raise PreflightError(
+            lines,
+            hint=f"nothing was written; the primary region {primary} holds the storage, identity and Anyscale "
+            "cloud, so --skip-unavailable never drops it: fix it or choose another primary_region",
+        )
+    kept = [r for r in cfg.regions if r not in bad]
+    err(f"--skip-unavailable: leaving out {', '.join(bad)} (failed preflight); going on with {', '.join(kept)}.")
+    return cfg.model_copy(update={"regions": kept})
+
+
+# -- raks preflight --------------------------------------------------------------------------
+def _table(rows: list[Any]) -> str:
+    wr = max([6, *(len(r.region) for r in rows)])
+    wc = max([5, *(len(r.check) for r in rows)])
+    lines = [f"{'REGION':<{wr}}  {'CHECK':<{wc}}  STATUS  FIGURE / WHAT TO DO"]
+    for r in rows:
+        lines.append(f"{r.region:<{wr}}  {r.check:<{wc}}  {SHOWN[r.status]:<6}  {r.figure}")
+        if r.fix and r.status != "ok":
+            lines.append(f"{'':<{wr}}  {'':<{wc}}  {'':<6}  → {r.fix}")
+    return "\n".join(lines) + "\n"
+
+
+def preflight(
+    ctx: typer.Context,
+    regions: list[str] = REGIONS,
+    sandbox: bool = SANDBOX,
+    sandbox_dir: Path = SANDBOX_DIR,
+    skip_tools: bool = typer.Option(False, "--skip-tools", help="Leave out the local tool checks (helm, anyscale)."),
+) -> int:
+    """Check quotas, VM sizes, versions, providers, names, permissions and tools. Writes nothing.
+
+    Exits 0 when nothing fails (warnings allowed), 2 when a check fails."""
+    from raks.cli.cloud import open_target
+
+    g = globals_of(ctx)
+    cfg = load_for(g, regions)
+    with open_target(cfg, sandbox=sandbox, config_dir=g.config_dir, state_dir=sandbox_dir) as (target, _):
+        cfg = resolve_regions(g, cfg, target, regions)
+        report = run_report(cfg, target, check_tools=not skip_tools)
+    if g.output == "json":
+        emit_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "command": "preflight",
+                "deployment": cfg.deployment,
+                "regions": cfg.regions,
+                "result": report.result,
+                "seconds": round(report.seconds, 3),
+                "checks": [r.as_dict() for r in report.rows],
+            }
+        )
+    else:
+        sys.stdout.write(_table(report.rows))
+    failed = report.with_status("fail")
+    err(f"Preflight: {len(report.rows)} checks in {report.seconds:.2f}s, {len(failed)} failed.")
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+# -- raks regions ----------------------------------------------------------------------------
+def regions(
+    ctx: typer.Context,
+    gpu: str = typer.Option(..., "--gpu", help="VM size, e.g. Standard_NC24ads_A100_v4."),
+    spot: bool = typer.Option(False, "--spot", help="Spot capacity (the lowPriorityCores quota)."),
+    count: int = typer.Option(1, "--count", min=1, help="Nodes that must fit."),
+    sandbox: bool = SANDBOX,
+    sandbox_dir: Path = SANDBOX_DIR,
+) -> int:
+    """Regions where a VM size is offered, unrestricted and has quota for COUNT nodes, by headroom."""
+    from raks.adapters.azure.arm import Arm
+    from raks.cli.cloud import open_target
+    from raks.engine.placement import advise
+
+    g = globals_of(ctx)
+    cfg = g.load(None)
+    with open_target(cfg, sandbox=sandbox, config_dir=g.config_dir, state_dir=sandbox_dir) as (target, _):
+        sku, fits = advise(Arm(target), gpu, spot=spot, count=count)
+    kind = "spot" if spot else "on-demand"
+    if g.output == "json":
+        emit_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "command": "regions",
+                "size": sku.name,
+                "spot": spot,
+                "count": count,
+                "regions": [
+                    {
+                        "region": f.region,
+                        "nodes": f.nodes,
+                        "quota": f.quota.name if f.quota else None,
+                        "free_vcpus": f.quota.free if f.quota else None,
+                        "limit_vcpus": f.quota.limit if f.quota else None,
+                        "zones": list(f.sku.usable_zones),
+                    }
+                    for f in fits
+                ],
+            }
+        )
+    else:
+        print(f"{sku.name} ({sku.vcpus} vCPUs, {sku.gpus} GPUs), {kind}, quota for at least {count} node(s):")
+        print(f"{'REGION':<20}  {'NODES':>5}  {'QUOTA':<28}  {'FREE/LIMIT':>11}  ZONES")
+        for f in fits:
+            q = f.quota
+            quota, free = (q.name, f"{q.free}/{q.limit}") if q else ("-", "-")
+            print(f"{f.region:<20}  {f.nodes:>5}  {quota:<28}  {free:>11}  {','.join(f.sku.usable_zones) or '-'}")
+    if not fits:
+        err(f"No region has {kind} quota for {count} × {sku.name}: request a quota increase (Azure portal > Quotas).")
+    return EXIT_OK

@@ -1,0 +1,61 @@
+"""Preflight rows about local tools: helm 3/4, and the anyscale CLI with its token.
+
+A group of its own so a caller can leave it out. `strict` is False against the sandbox, where the
+Helm adapter writes release records itself and the Anyscale CLI's auth is up to the emulator:
+missing tools are then warnings, not failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from raks.adapters.tools import Tool
+from raks.config import RaksConfig
+from raks.engine.preflight.rows import FAIL, OK, WARN, Row
+
+TOOLS = "tools"
+HELM_MAJORS = (3, 4)
+ANYSCALE_TOKEN = "ANYSCALE_CLI_TOKEN"
+
+
+def needs_helm(cfg: RaksConfig) -> bool:
+    return any(addon.enabled for _, addon in cfg.addons)
+
+
+def helm_row(tool: Tool, strict: bool) -> Row:
+    bad = FAIL if strict else WARN
+    install = "install Helm 3 or 4 (https://helm.sh/docs/intro/install/) and put it on PATH"
+    if tool.path is None:
+        return Row(TOOLS, "helm", bad, "helm is not on PATH", install)
+    if tool.error or tool.major is None:
+        return Row(
+            TOOLS, "helm", bad, f"{tool.path}: 'helm version --short' failed ({tool.error or tool.version})", install
+        )
+    if tool.major not in HELM_MAJORS:
+        return Row(TOOLS, "helm", bad, f"{tool.path} is Helm {tool.version}; raks needs Helm 3 or 4", install)
+    return Row(TOOLS, "helm", OK, f"{tool.version} ({tool.path})")
+
+
+def anyscale_rows(tool: Tool, environ: Mapping[str, str], strict: bool) -> list[Row]:
+    bad = FAIL if strict else WARN
+    if tool.path is None:
+        cli = Row(
+            TOOLS,
+            "anyscale cli",
+            bad,
+            "the anyscale CLI is not installed (not on PATH nor beside raks)",
+            "pip install 'raks[anyscale]' (or pip install anyscale)",
+        )
+    else:
+        cli = Row(TOOLS, "anyscale cli", OK, f"{tool.version or 'found'} ({tool.path})")
+    if environ.get(ANYSCALE_TOKEN):
+        token = Row(TOOLS, "anyscale token", OK, f"{ANYSCALE_TOKEN} is set")
+    else:
+        token = Row(
+            TOOLS,
+            "anyscale token",
+            bad,
+            f"{ANYSCALE_TOKEN} is not set",
+            f"create an API key in the Anyscale console and export {ANYSCALE_TOKEN}",
+        )
+    return [cli, token]
