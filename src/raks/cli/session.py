@@ -31,9 +31,10 @@ def new_context(cfg: RaksConfig, target: AzureTarget, *, delete_data: bool = Fal
     """A fresh step context (as `up` builds it) for one engine run."""
     from raks.adapters.azure.arm import Arm
     from raks.cli.cloud import context_extra
+    from raks.steps.anyscale_cloud import prefetch
     from raks.steps.base import Context
 
-    return Context(
+    ctx = Context(
         cfg=cfg,
         subscription_id=target.subscription_id,
         arm=Arm(target),
@@ -41,3 +42,5 @@ def new_context(cfg: RaksConfig, target: AzureTarget, *, delete_data: bool = Fal
         extra=context_extra(target),
         delete_data=delete_data,
     )
+    prefetch(ctx)
+    return ctx

@@ -31,7 +31,7 @@ def client(ctx: Context) -> Anyscale:
 
 
 def read_cloud(ctx: Context, *, fresh: bool = False) -> dict[str, Any] | None:
-    with _lock:
+    with _lock:  # one read at a time: a prefetch in flight makes the others wait for its answer
         if fresh or "anyscale_cloud" not in ctx.extra:
             ctx.extra["anyscale_cloud"] = client(ctx).get_cloud(ctx.cfg.resolved_cloud_name())
         return ctx.extra["anyscale_cloud"]
@@ -172,3 +172,10 @@ def resource_status(ctx: Context, region: str) -> dict[str, Any]:
         return {"anyscale_cloud_resource_id": None}
     found = find_resource(read_cloud(ctx), f"k8s-azure-{region}")
     return {"anyscale_cloud_resource_id": (found or {}).get("cloud_resource_id") or ""}
+
+
+def prefetch(ctx: Context) -> None:
+    """Start reading the cloud now: the CLI takes about a second to start, which then overlaps
+    the Azure reads instead of waiting behind them (read_cloud blocks until it is done)."""
+    if ctx.cfg.platform == "anyscale" and ctx.extra.get("anyscale") is not None:
+        threading.Thread(target=read_cloud, args=(ctx,), name="raks-anyscale-prefetch", daemon=True).start()
