@@ -8,6 +8,7 @@ GETs by path (no discovery round trips), since raks knows the kinds it owns.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import yaml
@@ -36,6 +37,22 @@ KINDS: dict[tuple[str, str], tuple[str, str, bool]] = {
     ("ray.io/v1", "RayCluster"): ("/apis/ray.io/v1", "rayclusters", True),
     ("ray.io/v1", "RayService"): ("/apis/ray.io/v1", "rayservices", True),
 }
+
+
+# Throttling and brief unavailability are retried (what client-go does for 429/5xx), with
+# Retry-After when the server sends one: 0.2 + 0.4 + 0.8 + 1.6 s at most otherwise.
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+RETRIES = 4
+BACKOFF = 0.2
+MAX_RETRY_AFTER = 30.0
+
+
+def _retry_after(resp: Any) -> float | None:
+    try:
+        value = float(resp.headers.get("Retry-After") or "")
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return min(max(value, 0.0), MAX_RETRY_AFTER)
 
 
 class KubeError(CloudError):
@@ -77,17 +94,28 @@ class Kube:
         import urllib3
 
         headers = {"Content-Type": content_type, "Accept": "application/json"}
-        try:
-            request = self.api.param_serialize(
-                method=method, resource_path=path, query_params=query or [], header_params=headers, body=body,
-                auth_settings=["BearerToken"],
-            )  # fmt: skip
-            resp = self.api.call_api(*request)
-            raw = resp.read()
-        except (OSError, urllib3.exceptions.HTTPError) as exc:  # connection errors
-            raise KubeError(
-                f"Kubernetes API {self.server} unreachable: {type(exc).__name__}", code="Unreachable"
-            ) from None
+        for attempt in range(RETRIES + 1):
+            last = attempt == RETRIES
+            try:
+                request = self.api.param_serialize(
+                    method=method, resource_path=path, query_params=query or [], header_params=headers, body=body,
+                    auth_settings=["BearerToken"],
+                )  # fmt: skip
+                resp = self.api.call_api(*request)
+                raw = resp.read()
+            except (OSError, urllib3.exceptions.HTTPError) as exc:  # connection errors
+                if last:
+                    raise KubeError(
+                        f"Kubernetes API {self.server} unreachable: {type(exc).__name__}", code="Unreachable"
+                    ) from None
+                time.sleep(BACKOFF * 2**attempt)
+                continue
+            if resp.status in TRANSIENT_STATUS and not last:
+                # The API server is throttling or briefly unavailable (e.g. an AKS control-plane
+                # upgrade): wait as told, or back off; every write raks makes is idempotent.
+                time.sleep(_retry_after(resp) or BACKOFF * 2**attempt)
+                continue
+            break
         if resp.status == 404 and method == "GET":
             return None
         if resp.status >= 400:

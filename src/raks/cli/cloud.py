@@ -49,6 +49,7 @@ def sandbox_target(directory: Path) -> Iterator[tuple[AzureTarget, dict[str, Any
         tenant_id=endpoints["tenant_id"],
         ca_bundle=endpoints["ca_bundle"],
         polling_interval=float(endpoints.get("polling_interval", 0.05)),
+        retry_backoff_factor=float(endpoints.get("retry_backoff_factor", 0.05)),
         credential=StaticTokenCredential(token),
         label="sandbox",
         extra={"endpoints": endpoints},

@@ -14,7 +14,7 @@ import typer
 
 from raks.cli.cmd_up import REGIONS, SANDBOX, SANDBOX_DIR, _confirm, _raise_for
 from raks.cli.context import globals_of
-from raks.cli.output import emit_json, err
+from raks.cli.output import emit_document, err
 from raks.errors import EXIT_CHANGES, EXIT_CLOUD, EXIT_OK, EXIT_PARTIAL
 
 DELETE_DATA = typer.Option(
@@ -64,7 +64,8 @@ def plan_destroy(
         results = teardown.run(c, scope, dry_run=True)
     failures = _failures(results)
     if g.output == "json":
-        emit_json(
+        emit_document(
+            "plan",
             {
                 "schema_version": SCHEMA_VERSION,
                 "command": "plan",
@@ -75,7 +76,7 @@ def plan_destroy(
                 "delete_data": delete_data,
                 "changes": _deletes(results),
                 "steps": [step_json(r) for r in results.values()],
-            }
+            },
         )
     else:
         sys.stdout.write(destroy_text(results, _header(cfg, target, scope)))
@@ -128,7 +129,8 @@ def down(
     failures = _failures(results)
     code, verdict = _verdict(scope, results)
     if g.output == "json":
-        emit_json(
+        emit_document(
+            "down",
             {
                 "schema_version": SCHEMA_VERSION,
                 "command": "down",
@@ -139,7 +141,7 @@ def down(
                 "delete_data": delete_data,
                 "steps": [step_json(r) for r in results.values()],
                 "leftovers": [{"id": r.get("id"), "type": r.get("type"), "name": r.get("name")} for r in leftovers],
-            }
+            },
         )
     else:
         sys.stdout.write("".join(line + "\n" for line in _summary(cfg, scope, results, leftovers)))

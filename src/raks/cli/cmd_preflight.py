@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from raks.cli.context import Globals, globals_of
-from raks.cli.output import emit_json, err
+from raks.cli.output import emit_document, emit_json, err
 from raks.errors import EXIT_OK, EXIT_USAGE, PreflightError
 
 REGIONS = typer.Option(None, "--regions", help="Regions to check (override raks.yaml); auto:N picks N by GPU quota.")
@@ -95,7 +95,21 @@ def gate(cfg: Any, target: Any, *, skip: bool, skip_unavailable: bool) -> Any:
     return cfg.model_copy(update={"regions": kept})
 
 
-# -- raks preflight --------------------------------------------------------------------------
+# -- raks preflight ----------------------------------------------------------------------------
+def identity_rows(target: Any) -> list[Any]:
+    """Who raks runs as: the credential that authenticated (its kind, never a secret) and the
+    subscription, so a CI log shows at once whether the pipeline's identity is the intended one."""
+    from raks.adapters.azure.credential import describe
+    from raks.engine.preflight.rows import OK, Row
+
+    where = "sandbox" if target.label == "sandbox" else "Azure"
+    return [
+        Row("global", "credential", OK, describe(target.credential)),
+        Row("global", "subscription", OK, f"{target.subscription_id} ({where})"),
+    ]
+
+
+# -- the preflight table ----------------------------------------------------------------------
 def _table(rows: list[Any]) -> str:
     wr = max([6, *(len(r.region) for r in rows)])
     wc = max([5, *(len(r.check) for r in rows)])
@@ -124,8 +138,11 @@ def preflight(
     with open_target(cfg, sandbox=sandbox, config_dir=g.config_dir, state_dir=sandbox_dir) as (target, _):
         cfg = resolve_regions(g, cfg, target, regions)
         report = run_report(cfg, target, check_tools=not skip_tools)
+        who = identity_rows(target)
+    rows = [*who, *report.rows]
     if g.output == "json":
-        emit_json(
+        emit_document(
+            "preflight",
             {
                 "schema_version": SCHEMA_VERSION,
                 "command": "preflight",
@@ -133,11 +150,13 @@ def preflight(
                 "regions": cfg.regions,
                 "result": report.result,
                 "seconds": round(report.seconds, 3),
-                "checks": [r.as_dict() for r in report.rows],
-            }
+                "credential": who[0].figure,
+                "subscription": target.subscription_id,
+                "checks": [r.as_dict() for r in rows],
+            },
         )
     else:
-        sys.stdout.write(_table(report.rows))
+        sys.stdout.write(_table(rows))
     failed = report.with_status("fail")
     err(f"Preflight: {len(report.rows)} checks in {report.seconds:.2f}s, {len(failed)} failed.")
     return EXIT_USAGE if failed else EXIT_OK

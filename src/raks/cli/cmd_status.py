@@ -10,7 +10,7 @@ import typer
 
 from raks.cli.cmd_up import REGIONS, SANDBOX, SANDBOX_DIR
 from raks.cli.context import globals_of
-from raks.cli.output import emit_json, err
+from raks.cli.output import emit_document, err
 from raks.errors import EXIT_CLOUD, EXIT_OK
 
 
@@ -30,7 +30,7 @@ def status(
         c = new_context(cfg, target)
         doc = engine_status.collect(c, engine_status.regions_to_show(c, regions or None))
     if g.output == "json":
-        emit_json(doc)
+        emit_document("status", doc)
     else:
         sys.stdout.write(status_text(doc))
     errors = [(r["region"], r["error"]) for r in doc["regions"] if r.get("error")]

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 
 from raks.cli.cmd_up import SANDBOX, SANDBOX_DIR
 from raks.cli.context import globals_of
@@ -24,6 +23,8 @@ def submit(
     sandbox_dir: Path = SANDBOX_DIR,
 ) -> int:
     """Apply a RayJob and follow it to SUCCEEDED or FAILED; prints where the dashboard and results are."""
+    import yaml
+
     from raks.adapters.azure.arm import Arm
     from raks.cli.cloud import open_target
     from raks.engine.submit import submit as run_job

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from raks.cli.context import globals_of
-from raks.cli.output import emit_json, err
+from raks.cli.output import emit_document, err
 from raks.errors import (
     EXIT_CHANGES,
     EXIT_CLOUD,
@@ -86,7 +86,8 @@ def plan(
     failures = _plan_failures(results)
     changes = any(r.changed for r in results.values())
     if g.output == "json":
-        emit_json(
+        emit_document(
+            "plan",
             {
                 "schema_version": SCHEMA_VERSION,
                 "command": "plan",
@@ -94,7 +95,7 @@ def plan(
                 "regions": cfg.regions,
                 "changes": changes,
                 "steps": [step_json(r) for r in results.values()],
-            }
+            },
         )
     else:
         sys.stdout.write(plan_text(results, _header(cfg, target)))
@@ -157,15 +158,19 @@ def up(
     failures = _plan_failures(results)
     code, verdict = _verdict(cfg, results)
     if g.output == "json":
-        emit_json(
+        from raks.cli.up_summary import summary
+
+        emit_document(
+            "up",
             {
                 "schema_version": SCHEMA_VERSION,
                 "command": "up",
                 "deployment": cfg.deployment,
                 "result": verdict,
+                **summary(cfg, target.subscription_id, outputs),
                 "steps": [step_json(r) for r in results.values()],
                 "outputs": outputs,
-            }
+            },
         )
     if failures:
         render_failures(failures)

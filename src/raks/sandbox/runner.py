@@ -63,6 +63,9 @@ class Sandbox:
             # How often clients poll operations that send no Retry-After (all of them when the
             # profile is instant): quick, since the emulator answers in microseconds.
             "polling_interval": 0.01 if scale <= 0 else min(1.0, max(0.01, 5.0 * scale)),
+            # azure-core's retry back-off (0.8 s, doubling) scaled the same way: a retried 5xx or
+            # reset costs what it would against Azure, times the profile's factor.
+            "retry_backoff_factor": 0.01 if scale <= 0 else min(0.8, max(0.01, 0.8 * scale)),
             "pid": os.getpid(),
         }
 

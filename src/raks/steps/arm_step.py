@@ -80,6 +80,10 @@ class ArmStep(Step):
         body = self.write_body(ctx, desired, observed)
         return ctx.azure.put(self.kind, *self.path(ctx), body=body)
 
+    def outputs(self, ctx: Context, observed: dict[str, Any] | None) -> dict[str, Any]:
+        # The resource id, so `raks up --output json` can list every resource it manages.
+        return {"id": (observed or {}).get("id")}
+
     # -- destroy -----------------------------------------------------------------------------
     def owner(self, ctx: Context) -> tuple[str, tuple[str, ...]] | None:
         """For a child resource without tags of its own: the (kind, path) of the tracked parent

@@ -153,4 +153,5 @@ class VnetStep(RegionArmStep):
 
     def outputs(self, ctx: Context, observed: dict[str, Any] | None) -> dict[str, Any]:
         n = self.names(ctx)
-        return {"subnet_id": _rid(ctx, self.rg, "virtualNetworks", n.vnet) + f"/subnets/{n.subnet}"}
+        vnet = _rid(ctx, self.rg, "virtualNetworks", n.vnet)
+        return {"id": (observed or {}).get("id") or vnet, "subnet_id": vnet + f"/subnets/{n.subnet}"}

@@ -36,6 +36,7 @@ class AzureTarget:
     tenant_id: str | None = None
     ca_bundle: str | None = None  # None: the system trust store
     polling_interval: float = 5.0  # seconds between polls when Azure sends no Retry-After
+    retry_backoff_factor: float | None = None  # None: azure-core's default (0.8 s, doubling)
     credential: Any = None  # None: DefaultAzureCredential
     label: str = "azure"  # "azure" or "sandbox", for messages
     extra: dict[str, Any] = field(default_factory=dict)
@@ -55,4 +56,6 @@ class AzureTarget:
         }
         if self.ca_bundle:
             kw["connection_verify"] = self.ca_bundle
+        if self.retry_backoff_factor is not None:
+            kw["retry_backoff_factor"] = self.retry_backoff_factor
         return kw

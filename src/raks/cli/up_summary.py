@@ -1,0 +1,66 @@
+"""What `raks up -o json` tells a pipeline to use next, gathered from the steps' outputs.
+
+The engine keeps each step's outputs by step key (`global/identity`, `uksouth/cluster` ...);
+this turns them into the documented fields (README, "up JSON") so a pipeline never has to
+know step keys: ids, names, the kubeconfig command, the Anyscale cloud and resource ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _get(outputs: dict[str, dict[str, Any]], key: str, name: str) -> Any:
+    value = (outputs.get(key) or {}).get(name)
+    return None if value is None else value
+
+
+def _ids(outputs: dict[str, dict[str, Any]], prefix: str) -> list[str]:
+    """Every ARM id among the outputs of the steps under `prefix` (e.g. "uksouth/"), once."""
+    ids: list[str] = []
+    for key, values in outputs.items():
+        if not key.startswith(prefix):
+            continue
+        for name in ("id", "subnet_id"):
+            value = values.get(name)
+            if isinstance(value, str) and value.startswith("/subscriptions/") and value not in ids:
+                ids.append(value)
+    return ids
+
+
+def summary(cfg: Any, subscription_id: str, outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The `global`, `regions` and `resource_ids` fields of the up document."""
+    from raks import names
+
+    identity = "global/identity"
+    glob = {
+        "resource_group": cfg.resolved_resource_group(),
+        "resource_group_id": _get(outputs, "global/resource-group", "id"),
+        "identity_id": _get(outputs, identity, "id"),
+        "identity_client_id": _get(outputs, identity, "client_id"),
+        "identity_principal_id": _get(outputs, identity, "principal_id"),
+        "tenant_id": _get(outputs, identity, "tenant_id"),
+        "storage_account": _get(outputs, "global/storage-account", "name")
+        or names.storage_account_name(cfg, subscription_id),
+        "storage_account_id": _get(outputs, "global/storage-account", "id"),
+        "storage_container": cfg.resolved_container(),
+        "anyscale_cloud_id": _get(outputs, "global/anyscale-cloud", "cloud_id"),
+        "anyscale_cloud_name": _get(outputs, "global/anyscale-cloud", "name"),
+    }
+    regions = []
+    for region in cfg.regions:
+        cluster = f"{region}/cluster"
+        regions.append(
+            {
+                "region": region,
+                "cluster": _get(outputs, cluster, "name") or names.cluster_name(cfg, region),
+                "cluster_id": _get(outputs, cluster, "id"),
+                "oidc_issuer_url": _get(outputs, cluster, "issuer_url"),
+                "kubeconfig_command": f"raks kubeconfig {region}",
+                "subnet_id": _get(outputs, f"{region}/vnet", "subnet_id"),
+                "anyscale_cloud_resource_id": _get(outputs, f"{region}/anyscale-resource", "cloud_resource_id"),
+                "resource_ids": _ids(outputs, f"{region}/"),
+            }
+        )
+    every = _ids(outputs, "global/") + [i for r in regions for i in r["resource_ids"]]
+    return {"global": glob, "regions": regions, "resource_ids": every}
