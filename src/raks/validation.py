@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from raks.config import RaksConfig
@@ -257,6 +258,18 @@ def _names(cfg: RaksConfig, problems: list[Problem]) -> None:
                 break
     if cfg.subscription_id is not None and not GUID.match(cfg.subscription_id):
         problems.append(Problem("subscription_id", f"'{cfg.subscription_id}' is not a subscription id (a GUID)"))
+    cloud = cfg.resolved_cloud_name()
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$", cloud):
+        problems.append(
+            Problem(
+                "anyscale.cloud_name",
+                f"'{cloud}' must be 1-63 letters, digits, '-' and '_', starting with a letter or digit",
+            )
+        )
+    if cfg.templates_dir is not None and not Path(cfg.templates_dir).expanduser().is_dir():
+        problems.append(
+            Problem("templates_dir", f"'{cfg.templates_dir}' is not a folder (it holds your copies of raks' templates)")
+        )
     if not GUID.match(cfg.anyscale.operator_app_id):
         problems.append(Problem("anyscale.operator_app_id", "must be a GUID"))
     for key in cfg.tags:

@@ -8,11 +8,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from raks.cli.main import main
-from raks.sandbox.client import SandboxControl
-from raks.sandbox.runner import Sandbox
+from helpers.served import Served as Served  # re-exported for tests/ci
 
 ANSI = re.compile(r"\x1b[\[\]()#;?0-9]")  # any CSI/OSC/charset escape
 REPO = Path(__file__).resolve().parents[2]
@@ -38,38 +35,3 @@ def run(*argv: str, env: dict[str, str] | None = None) -> Ran:
         timeout=300,
     )
     return Ran(proc.returncode, proc.stdout, proc.stderr)
-
-
-class Served:
-    """A `raks sandbox serve` in this process (endpoints.json written), and ways to run raks on it."""
-
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        self.sandbox = Sandbox(directory, "instant")
-        self.endpoints = self.sandbox.start()
-        self.sandbox.write_endpoints()
-        self.control = SandboxControl(self.endpoints)
-
-    def raks(self, capsys: Any, *argv: str) -> tuple[int, str, str]:
-        """In-process (the same code path as the `raks` script), output captured."""
-        capsys.readouterr()
-        code = main([*argv, "--sandbox", "--sandbox-dir", str(self.dir)])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    def run(self, *argv: str, env: dict[str, str] | None = None) -> Ran:
-        """In a subprocess without a terminal, as a CI runner starts it."""
-        return run(*argv, "--sandbox", "--sandbox-dir", str(self.dir), env=env)
-
-    def writes(self, since: float = 0.0) -> list[dict[str, Any]]:
-        """ARM requests that change something (list* and checkNameAvailability POSTs are reads)."""
-        return [
-            e
-            for e in self.control.requests(since)
-            if e["method"] in ("PUT", "PATCH", "DELETE", "POST")
-            and e["api"] == "arm"
-            and not e["path"].rsplit("/", 1)[-1].lower().startswith(("list", "checknameavailability"))
-        ]
-
-    def stop(self) -> None:
-        self.sandbox.stop()

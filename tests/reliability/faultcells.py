@@ -64,7 +64,14 @@ CONFLICT = Fault(
 )
 AUTH = Fault(
     "403-auth",
-    ({"status": 403, "code": "AuthorizationFailed", "message": "The client does not have authorization", "times": None},),
+    (
+        {
+            "status": 403,
+            "code": "AuthorizationFailed",
+            "message": "The client does not have authorization",
+            "times": None,
+        },
+    ),
     transient=False,
     code="AuthorizationFailed",
     exits=(3,),
@@ -83,7 +90,14 @@ LRO_FAILED = Fault(
 )
 QUOTA = Fault(
     "quota-exceeded",
-    ({"status": 400, "code": "ErrCode_InsufficientVCPUQuota", "message": "Insufficient regional vcpu quota", "times": None},),
+    (
+        {
+            "status": 400,
+            "code": "ErrCode_InsufficientVCPUQuota",
+            "message": "Insufficient regional vcpu quota",
+            "times": None,
+        },
+    ),
     transient=False,
     code="ErrCode_InsufficientVCPUQuota",
 )
@@ -113,6 +127,10 @@ def is_lro(step: Step, verb: str) -> bool:
 def faults_for(step: Step, verb: str) -> list[Fault]:
     """verb: "put" (up) or "delete" (down). Exclusions: see the test module's docstring."""
     if isinstance(step, ArmStep):
+        if verb == "delete" and step.kind == "agent_pool":
+            return []  # `down` deletes pools with their cluster: no request of their own
+        if verb == "put" and step.kind == "agent_pool" and getattr(getattr(step, "pool", None), "mode", "") == "system":
+            return []  # created inside the cluster's PUT (agentPoolProfiles), not by its own
         kinds = [TRANSIENT, CONFLICT, AUTH]
         if is_lro(step, verb):
             kinds.append(LRO_FAILED)
@@ -128,9 +146,13 @@ def target(step: Step, ctx: Context, verb: str, cluster_key: str | None) -> tupl
     """(method, path regex) of the write the step makes on `verb`, from the step itself."""
     if isinstance(step, ArmStep):
         path = step.path(ctx)
-        name = "default" if step.kind == "blob_service" else path[-1]
-        method = "PUT" if verb == "put" else "DELETE"
-        return method, f"^/subscriptions/[^/]+/.*/{TYPE_SEGMENT[step.kind]}/{re.escape(name)}$"
+        name = "default" if step.kind == "blob_service" else re.escape(path[-1])
+        if step.kind == "agent_pool":  # pools of every cluster share names: include the cluster
+            name = f"{re.escape(path[-2])}/agentPools/{name}"
+        # A kind without a delete of its own (blob CORS) is removed by writing it again.
+        method = "PUT" if verb == "put" or not getattr(KINDS[step.kind], verb) else "DELETE"
+        segment = "managedClusters" if step.kind == "agent_pool" else TYPE_SEGMENT[step.kind]
+        return method, f"^/subscriptions/[^/]+(/.*)?/{segment}/{name}$"
     assert cluster_key is not None
     kube = f"^kube:/k8s/{cluster_key}"
     if isinstance(step, KubeObjectsStep):

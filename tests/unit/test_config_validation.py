@@ -173,6 +173,14 @@ def test_defaults_are_valid_and_the_reference_values():
             "letter and not ending with '-'",
         ),
         (
+            {"templates_dir": "/nonexistent/raks-templates"},
+            "templates_dir: '/nonexistent/raks-templates' is not a folder (it holds your copies of raks' templates)",
+        ),
+        (
+            {"anyscale": {"cloud_name": "a/../b"}},
+            "anyscale.cloud_name: 'a/../b' must be 1-63 letters, digits, '-' and '_', starting with a letter or digit",
+        ),
+        (
             {"subscription_id": "not-a-guid"},
             "subscription_id: 'not-a-guid' is not a subscription id (a GUID)",
         ),

@@ -75,12 +75,22 @@ def azure_target(cfg: RaksConfig) -> Iterator[tuple[AzureTarget, dict[str, Any]]
 def open_target(
     cfg: RaksConfig, *, sandbox: bool, config_dir: Path, state_dir: Path | None
 ) -> Iterator[tuple[AzureTarget, dict[str, Any]]]:
+    helm_driver(sandbox)  # a bad RAKS_HELM_DRIVER is refused before any request
     if sandbox:
         with sandbox_target(sandbox_dir(config_dir, state_dir)) as pair:
             yield pair
     else:
         with azure_target(cfg) as pair:
             yield pair
+
+
+def helm_driver(sandbox: bool) -> str:
+    """RAKS_HELM_DRIVER, checked: binary runs the helm binary (against the emulated clusters
+    too); records writes Helm's release records (the sandbox's default)."""
+    driver = os.environ.get("RAKS_HELM_DRIVER") or ("records" if sandbox else "binary")
+    if driver not in ("binary", "records"):
+        raise ConfigError(f"RAKS_HELM_DRIVER: '{driver}' is not allowed (use binary or records)")
+    return driver
 
 
 def context_extra(target: AzureTarget) -> dict[str, Any]:
@@ -91,10 +101,7 @@ def context_extra(target: AzureTarget) -> dict[str, Any]:
     """
     from raks.adapters.anyscale import Anyscale, AnyscaleTarget
 
-    # RAKS_HELM_DRIVER=binary runs the helm binary against the emulated clusters too.
-    driver = os.environ.get("RAKS_HELM_DRIVER") or ("records" if target.label == "sandbox" else "binary")
-    if driver not in ("binary", "records"):
-        raise ConfigError(f"RAKS_HELM_DRIVER: '{driver}' is not allowed (use binary or records)")
+    driver = helm_driver(target.label == "sandbox")
     if target.label == "sandbox":
         ep = target.extra["endpoints"]
         env = {

@@ -107,11 +107,11 @@ def plan(
 
 
 def _confirm(g: Any, what: str) -> None:
-    from raks.cli.render import interactive
+    from raks.cli.render import can_prompt
 
     if g.yes:
         return
-    if not (sys.stdin.isatty() and interactive()):
+    if not can_prompt():
         raise ConfigError(f"{what} needs confirmation and there is no terminal to ask: pass --yes")
     if not typer.confirm(f"{what}?", default=False, err=True):
         raise typer.Exit(EXIT_OK)

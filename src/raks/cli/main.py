@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (set RAKS_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+    if result == EXIT_INTERRUPTED:  # Typer answers Ctrl-C outside the engine with a silent 130
+        print("interrupted", file=sys.stderr)
     return int(result) if isinstance(result, int) else EXIT_OK
 
 

@@ -16,9 +16,18 @@ SCHEMA_VERSION = 1
 SYMBOL = {CREATE: "+", UPDATE: "~", NOOP: "=", DELETE: "-", "": "?"}
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true")
+
+
+def can_prompt() -> bool:
+    """Ask only when a person can answer: stdin and stderr on a terminal, not in CI."""
+    return not in_ci() and sys.stdin.isatty() and sys.stderr.isatty()
+
+
 def interactive() -> bool:
-    """A live view and prompts only on a terminal, and never in CI or with NO_COLOR."""
-    if os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("NO_COLOR"):
+    """A live view (colours, redrawn table) only on a terminal, never in CI or with NO_COLOR."""
+    if in_ci() or os.environ.get("NO_COLOR"):
         return False
     return sys.stderr.isatty()
 

@@ -11,8 +11,7 @@ from typing import Any
 
 
 def _get(outputs: dict[str, dict[str, Any]], key: str, name: str) -> Any:
-    value = (outputs.get(key) or {}).get(name)
-    return None if value is None else value
+    return (outputs.get(key) or {}).get(name)
 
 
 def _ids(outputs: dict[str, dict[str, Any]], prefix: str) -> list[str]:

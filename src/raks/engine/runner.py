@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from raks.errors import EXIT_INTERRUPTED, RaksError
 from raks.steps.base import ABSENT, DELETE, DELETED, KEPT, NOOP, Context, Diff, NeedsUnknown, Step
 
 PENDING, RUNNING, CHANGING, DONE, FAILED, SKIPPED = "pending", "running", "changing", "done", "failed", "skipped"
@@ -42,6 +43,19 @@ class StepResult:
     @property
     def changed(self) -> bool:
         return self.action not in ("", NOOP)
+
+
+class Interrupted(RaksError):
+    """Ctrl-C during a run: `in_flight` are the keys of the steps that were running (let finish
+    before the command returned). A RaksError, not a KeyboardInterrupt, so the CLI's error
+    boundary (not Typer's silent exit 130) reports it."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, in_flight: list[str]) -> None:
+        what = ", ".join(in_flight) or "nothing"
+        super().__init__(f"interrupted (Ctrl-C); let the steps in flight finish: {what}; re-run to resume")
+        self.in_flight = in_flight
 
 
 Listener = Callable[[StepResult], None]
@@ -135,9 +149,11 @@ class Engine:
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for fut in finished:
                         del running[fut]
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
+                # Start nothing more; leaving the `with` waits for the steps already running, so
+                # no thread writes after the command returns (each step is resumable anyway).
                 pool.shutdown(wait=False, cancel_futures=True)
-                raise
+                raise Interrupted([self.results[k].key for k in running.values()]) from exc
         return self.results
 
     def _skip(self, step: Step, because: str, reverse: bool = False) -> None:

@@ -177,5 +177,15 @@ def resource_status(ctx: Context, region: str) -> dict[str, Any]:
 def prefetch(ctx: Context) -> None:
     """Start reading the cloud now: the CLI takes about a second to start, which then overlaps
     the Azure reads instead of waiting behind them (read_cloud blocks until it is done)."""
-    if ctx.cfg.platform == "anyscale" and ctx.extra.get("anyscale") is not None:
-        threading.Thread(target=read_cloud, args=(ctx,), name="raks-anyscale-prefetch", daemon=True).start()
+    if ctx.cfg.platform != "anyscale" or ctx.extra.get("anyscale") is None:
+        return
+
+    def quietly() -> None:
+        # A failure here is not reported: the step's own read (which this only warms) retries
+        # and reports it where it belongs, with region and step.
+        try:
+            read_cloud(ctx)
+        except Exception:
+            ctx.extra.pop("anyscale_cloud", None)
+
+    threading.Thread(target=quietly, name="raks-anyscale-prefetch", daemon=True).start()

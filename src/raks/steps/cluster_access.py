@@ -4,7 +4,7 @@ steps of one command. Credentials come from AKS (listClusterUserCredential) once
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from raks import names
 from raks.steps.base import Context, NeedsUnknown
@@ -33,14 +33,26 @@ def cluster_client(ctx: Context, region: str) -> tuple[Kube, bytes]:
     # releases go with it, there is nothing to reach.
     if not cluster.get("id") or cluster.get("provisioning_state") == "Deleting":
         raise NeedsUnknown(f"{region}/cluster")
+    # A cluster left Failed (e.g. its create ended Failed) has no API server to read; `up`
+    # writes it again first, so in a plan what is inside it is unknown, not an error.
+    if ctx.plan and not ctx.destroying and cluster.get("provisioning_state") == "Failed":
+        raise NeedsUnknown(f"{region}/cluster")
     from raks.adapters.kube import Kube
 
-    kubeconfig = ctx.azure.cluster_user_kubeconfig(
-        ctx.cfg.resolved_resource_group(), names.region_names(ctx.cfg, region).cluster
-    )
-    pair = (Kube(kubeconfig), kubeconfig)
+    # One credentials call per region and command: the region's in-cluster steps start together,
+    # so the first fetches while the others wait for it (they would each fetch otherwise).
     with _lock:
-        cache[region] = pair
+        region_lock = cast(threading.Lock, ctx.extra.setdefault(f"clusters-lock:{region}", threading.Lock()))
+    with region_lock:
+        with _lock:
+            if region in cache:
+                return cache[region]
+        kubeconfig = ctx.azure.cluster_user_kubeconfig(
+            ctx.cfg.resolved_resource_group(), names.region_names(ctx.cfg, region).cluster
+        )
+        pair = (Kube(kubeconfig), kubeconfig)
+        with _lock:
+            cache[region] = pair
     return pair
 
 

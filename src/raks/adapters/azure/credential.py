@@ -35,7 +35,7 @@ def describe_environment(env: Mapping[str, str] | None = None) -> str:
         return WORKLOAD_IDENTITY
     if env.get("IDENTITY_ENDPOINT") or env.get("MSI_ENDPOINT"):
         return MANAGED_IDENTITY
-    if shutil.which("az"):
+    if shutil.which("az", path=env.get("PATH")):
         return AZURE_CLI
     return "none found (set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_FEDERATED_TOKEN_FILE, or run az login)"
 
