@@ -21,6 +21,7 @@ import json
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,12 +74,28 @@ class Helm:
         self.kube, self.kubeconfig, self.driver = kube, kubeconfig, driver
         self.binary, self.timeout = binary, timeout
         self._major: int | None = None
+        # Every release record of the cluster, read once (one GET for all add-ons of a region)
+        # and forgotten after any change.
+        self._records: list[dict[str, Any]] | None = None
+        self._lock = threading.Lock()
 
     # -- observation (both drivers) ----------------------------------------------------------
     def records(self, chart: Chart) -> list[dict[str, Any]]:
-        probe = {"apiVersion": "v1", "kind": "Secret", "metadata": {"namespace": chart.namespace, "name": "x"}}
-        secrets = self.kube.list(probe, label_selector=f"owner=helm,name={chart.release}")
-        return sorted(secrets, key=lambda s: int((s["metadata"].get("labels") or {}).get("version", "0")))
+        with self._lock:
+            if self._records is None:
+                probe = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}
+                self._records = self.kube.list(probe, label_selector="owner=helm", all_namespaces=True)
+            mine = [
+                s
+                for s in self._records
+                if s["metadata"].get("namespace") == chart.namespace
+                and (s["metadata"].get("labels") or {}).get("name") == chart.release
+            ]
+        return sorted(mine, key=lambda s: int((s["metadata"].get("labels") or {}).get("version", "0")))
+
+    def forget(self) -> None:
+        with self._lock:
+            self._records = None
 
     def current(self, chart: Chart) -> dict[str, Any] | None:
         """The deployed revision of a release, decoded; None when not installed."""
@@ -93,6 +110,7 @@ class Helm:
             self._write_record(chart, values)
         else:
             self._run_upgrade(chart, values)
+        self.forget()
 
     def uninstall(self, chart: Chart) -> bool:
         records = self.records(chart)
@@ -104,6 +122,7 @@ class Helm:
         else:
             with self._kubeconfig_file() as kc:
                 self._helm(["uninstall", chart.release, "--namespace", chart.namespace, "--kubeconfig", kc, "--wait"])
+        self.forget()
         return True
 
     def show_crds(self, chart: Chart) -> list[dict[str, Any]]:

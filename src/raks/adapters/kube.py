@@ -59,7 +59,7 @@ class KubeError(CloudError):
     """A Kubernetes API error, with the API server's reason as the code."""
 
 
-def object_path(obj: dict[str, Any], *, name: bool = True) -> str:
+def object_path(obj: dict[str, Any], *, name: bool = True, all_namespaces: bool = False) -> str:
     key = (obj["apiVersion"], obj["kind"])
     if key not in KINDS:
         raise KubeError(
@@ -67,7 +67,7 @@ def object_path(obj: dict[str, Any], *, name: bool = True) -> str:
         )
     prefix, plural, namespaced = KINDS[key]
     meta = obj.get("metadata") or {}
-    ns = f"/namespaces/{meta['namespace']}" if namespaced else ""
+    ns = f"/namespaces/{meta['namespace']}" if namespaced and not all_namespaces else ""
     tail = f"/{meta['name']}" if name else ""
     return f"{prefix}{ns}/{plural}{tail}"
 
@@ -127,11 +127,13 @@ class Kube:
         result: dict[str, Any] | None = self._call("GET", object_path(obj))
         return result
 
-    def list(self, obj: dict[str, Any], label_selector: str | None = None) -> list[dict[str, Any]]:
-        """Objects of obj's kind (in obj's namespace); items carry apiVersion/kind again, which
-        list responses leave out."""
+    def list(
+        self, obj: dict[str, Any], label_selector: str | None = None, *, all_namespaces: bool = False
+    ) -> list[dict[str, Any]]:
+        """Objects of obj's kind (in obj's namespace, or in all); items carry apiVersion/kind
+        again, which list responses leave out."""
         query = [("labelSelector", label_selector)] if label_selector else []
-        result = self._call("GET", object_path(obj, name=False), query=query) or {}
+        result = self._call("GET", object_path(obj, name=False, all_namespaces=all_namespaces), query=query) or {}
         return [{"apiVersion": obj["apiVersion"], "kind": obj["kind"], **item} for item in result.get("items") or []]
 
     def apply(self, obj: dict[str, Any]) -> dict[str, Any]:

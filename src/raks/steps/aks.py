@@ -125,6 +125,14 @@ class ClusterStep(ArmStep):
             "fqdn": p.get("fqdn"),
             "kubelet_client_id": ((p.get("identityProfile") or {}).get("kubeletidentity") or {}).get("clientId"),
             "provisioning_state": p.get("provisioningState"),
+            # The pools as the cluster reports them: pool steps read them here instead of one GET
+            # each (agentPoolProfiles entries are the agent pools' properties plus their name).
+            "pools": {
+                str(pp.get("name")): {k: v for k, v in pp.items() if k != "name"}
+                for pp in p.get("agentPoolProfiles") or []
+            }
+            if o
+            else None,
         }
 
 
@@ -147,6 +155,16 @@ class PoolStep(ArmStep):
 
     def body(self, ctx: Context) -> dict[str, Any]:
         return {"properties": pool_properties(ctx, self.pool, ctx.out(f"{self.region}/vnet", "subnet_id"))}
+
+    def observe(self, ctx: Context) -> dict[str, Any] | None:
+        cluster = ctx.outputs.get(f"{self.in_region}/cluster") or {}
+        pools = cluster.get("pools")
+        if isinstance(pools, dict) and cluster.get("id"):
+            props = pools.get(self.pool.name)
+            if props is None:
+                return None
+            return {"id": f"{cluster['id']}/agentPools/{self.pool.name}", "name": self.pool.name, "properties": props}
+        return super().observe(ctx)
 
     def owned_paths(self) -> tuple[str, ...]:
         paths = ["properties.vmSize", "properties.mode", "properties.enableAutoScaling", "properties.scaleSetPriority"]

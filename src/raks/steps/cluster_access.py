@@ -57,10 +57,15 @@ def cluster_client(ctx: Context, region: str) -> tuple[Kube, bytes]:
 
 
 def helm_for(ctx: Context, region: str) -> Helm:
+    """One Helm per region and command, so the add-on steps share its read of release records."""
     from raks.adapters.helm import Helm
 
     kube, kubeconfig = cluster_client(ctx, region)
-    return Helm(kube, kubeconfig, driver=str(ctx.extra.get("helm_driver", "binary")))
+    helms: dict[str, Helm] = ctx.extra.setdefault("helm", {})
+    with _lock:
+        if region not in helms:
+            helms[region] = Helm(kube, kubeconfig, driver=str(ctx.extra.get("helm_driver", "binary")))
+        return helms[region]
 
 
 def remember_cluster(ctx: Context, region: str) -> bool:
