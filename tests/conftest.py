@@ -10,3 +10,15 @@ def _clean_raks_env(monkeypatch, tmp_path):
         if var.startswith("RAKS_"):
             monkeypatch.delenv(var)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A sandbox served from the test's folder (see helpers/served.py)."""
+    from helpers.served import Served
+
+    s = Served(tmp_path / "sandbox")
+    try:
+        yield s
+    finally:
+        s.stop()

@@ -5,18 +5,3 @@ stdout and stderr), as a CI runner does; `served.raks` runs it in-process (faste
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pytest
-
-from helpers.ci import Served
-
-
-@pytest.fixture
-def served(tmp_path) -> Iterator[Served]:
-    s = Served(tmp_path / "sandbox")
-    try:
-        yield s
-    finally:
-        s.stop()

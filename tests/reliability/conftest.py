@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-
-from helpers.served import Served
 
 REGIONS = ("uksouth", "swedencentral")
 # kuberay: the anyscale CLI (≈1 s a call) is not the subject of the ARM/Kubernetes suites.
@@ -19,12 +14,3 @@ RUNTIME_FILES = ("endpoints.json", "requests.jsonl")  # per run; not part of the
 def copy_state(source: Path, target: Path) -> None:
     """A stopped sandbox's cloud (state, CA) in a new folder, without the old run's endpoints/log."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*RUNTIME_FILES))
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    s = Served(tmp_path / "sandbox")
-    try:
-        yield s
-    finally:
-        s.stop()

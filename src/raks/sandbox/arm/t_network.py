@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from raks.sandbox.arm import ids
 from raks.sandbox.arm.base import ResourceType, base_resource, props
@@ -68,6 +68,20 @@ class NetworkType(ResourceType):
     delete_lro = "async"
     creating_state = "Updating"  # Microsoft.Network reports "Updating" while creating too
     patchable = False
+    # A resource others reference cannot be deleted: Azure's code and message ({id}, {name}, {user}).
+    in_use_code: ClassVar[str] = ""
+    in_use_message: ClassVar[str] = ""
+
+    def counts_as_use(self, user: dict[str, Any]) -> bool:
+        return True
+
+    def check_delete(self, api: ArmApi, res: dict[str, Any]) -> None:
+        if not self.in_use_code:
+            return
+        users = [r for r in _refs_to(api, res["id"]) if self.counts_as_use(r)]
+        if users:
+            message = self.in_use_message.format(id=res["id"], name=res["name"], user=users[0]["id"])
+            raise ArmError(400, self.in_use_code, message)
 
     def view(self, api: ArmApi, res: dict[str, Any]) -> dict[str, Any]:
         out = super().view(api, res)
@@ -95,15 +109,14 @@ class Subnets(NetworkType):
         self.stamp(res)
         return res
 
-    def check_delete(self, api: ArmApi, res: dict[str, Any]) -> None:
-        users = [r for r in _refs_to(api, res["id"]) if r["type"] != SUBNET_TYPE]
-        if users:
-            raise ArmError(
-                400,
-                "InUseSubnetCannotBeDeleted",
-                f"Subnet {res['name']} is in use by {users[0]['id']} and cannot be deleted. In order to delete "
-                "the subnet, delete all the resources within the subnet.",
-            )
+    in_use_code = "InUseSubnetCannotBeDeleted"
+    in_use_message = (
+        "Subnet {name} is in use by {user} and cannot be deleted. In order to delete the subnet, delete all the "
+        "resources within the subnet."
+    )
+
+    def counts_as_use(self, user: dict[str, Any]) -> bool:
+        return bool(user["type"] != SUBNET_TYPE)
 
 
 def check_subnet(api: ArmApi, vnet: dict[str, Any], name: str, p: dict[str, Any], owner: str) -> None:
@@ -231,15 +244,10 @@ class NetworkSecurityGroups(NetworkType):
         self.stamp(res)
         return res
 
-    def check_delete(self, api: ArmApi, res: dict[str, Any]) -> None:
-        users = _refs_to(api, res["id"])
-        if users:
-            raise ArmError(
-                400,
-                "InUseNetworkSecurityGroupCannotBeDeleted",
-                f"Network security group {res['id']} cannot be deleted because it is in use by the following "
-                f"resources: {users[0]['id']}.",
-            )
+    in_use_code = "InUseNetworkSecurityGroupCannotBeDeleted"
+    in_use_message = (
+        "Network security group {id} cannot be deleted because it is in use by the following resources: {user}."
+    )
 
 
 def _default_rules(rid: str) -> list[dict[str, Any]]:
@@ -296,15 +304,8 @@ class PublicIPAddresses(NetworkType):
         self.stamp(res)
         return res
 
-    def check_delete(self, api: ArmApi, res: dict[str, Any]) -> None:
-        users = _refs_to(api, res["id"])
-        if users:
-            raise ArmError(
-                400,
-                "PublicIPAddressCannotBeDeleted",
-                f"Public IP address {res['id']} can not be deleted since it is still allocated to resource "
-                f"{users[0]['id']}.",
-            )
+    in_use_code = "PublicIPAddressCannotBeDeleted"
+    in_use_message = "Public IP address {id} can not be deleted since it is still allocated to resource {user}."
 
 
 class NatGateways(NetworkType):
@@ -338,14 +339,11 @@ class NatGateways(NetworkType):
         out["properties"]["subnets"] = subnets
         return out
 
-    def check_delete(self, api: ArmApi, res: dict[str, Any]) -> None:
-        users = [r for r in _refs_to(api, res["id"]) if r["type"] == SUBNET_TYPE]
-        if users:
-            raise ArmError(
-                400,
-                "InUseNatGatewayCannotBeDeleted",
-                f"Nat Gateway {res['id']} cannot be deleted because it is in use by subnet(s) {users[0]['id']}.",
-            )
+    in_use_code = "InUseNatGatewayCannotBeDeleted"
+    in_use_message = "Nat Gateway {id} cannot be deleted because it is in use by subnet(s) {user}."
+
+    def counts_as_use(self, user: dict[str, Any]) -> bool:
+        return bool(user["type"] == SUBNET_TYPE)
 
 
 TYPES: list[ResourceType] = [VirtualNetworks(), Subnets(), NetworkSecurityGroups(), PublicIPAddresses(), NatGateways()]
