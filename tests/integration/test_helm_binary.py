@@ -3,29 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
-import sys
 
 import pytest
 
-FAKE_HELM = """#!{python}
-import json, os, sys
-log = os.environ["FAKE_HELM_LOG"]
-args = sys.argv[1:]
-if args[:2] == ["version", "--short"]:
-    print("{version}")
-    sys.exit(0)
-entry = {{"argv": args}}
-if "--values" in args:
-    path = args[args.index("--values") + 1]
-    entry["values_mode"] = oct(os.stat(path).st_mode & 0o777)
-    entry["values"] = open(path).read()
-if "--kubeconfig" in args:
-    entry["kubeconfig_mode"] = oct(os.stat(args[args.index("--kubeconfig") + 1]).st_mode & 0o777)
-with open(log, "a") as fh:
-    fh.write(json.dumps(entry) + "\\n")
-"""
+from helpers.fake_helm import install_fake_helm
 
 SECRET = "sss_do_not_leak_4242"
 
@@ -35,15 +16,7 @@ SECRET = "sss_do_not_leak_4242"
     [("v3.17.3", ["--wait", "--atomic"]), ("v4.0.5", ["--wait=watcher", "--rollback-on-failure"])],
 )
 def test_helm_argv_for_helm_3_and_4_and_no_secret_anywhere(served, capsys, tmp_path, monkeypatch, version, wait_flags):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    helm = bin_dir / "helm"
-    helm.write_text(FAKE_HELM.format(python=sys.executable, version=version))
-    helm.chmod(helm.stat().st_mode | stat.S_IXUSR)
-    log = tmp_path / "helm.log"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_HELM_LOG", str(log))
-    monkeypatch.setenv("RAKS_HELM_DRIVER", "binary")
+    log = install_fake_helm(tmp_path, monkeypatch, version)
     monkeypatch.setenv("ANYSCALE_CLI_TOKEN", SECRET)
     code, out, err = served.raks(capsys, "up", "--regions", "uksouth", "--yes", "-v")
     assert code == 0, err

@@ -7,23 +7,9 @@ and values file, the emulator's request log and persisted state — is searched:
 from __future__ import annotations
 
 import json
-import os
-import stat
-import sys
 from pathlib import Path
 
-FAKE_HELM = """#!{python}
-import json, os, sys
-args = sys.argv[1:]
-if args[:2] == ["version", "--short"]:
-    print("v3.17.3")
-    sys.exit(0)
-entry = {{"argv": args}}
-if "--values" in args:
-    entry["values"] = open(args[args.index("--values") + 1]).read()
-with open(os.environ["FAKE_HELM_LOG"], "a") as fh:
-    fh.write(json.dumps(entry) + "\\n")
-"""
+from helpers.fake_helm import install_fake_helm
 
 ANYSCALE_TOKEN = "sss_reliability_secret_0451"
 SANDBOX_TOKEN = "raks-sandbox-credential-9137"
@@ -31,15 +17,7 @@ SECRETS = (ANYSCALE_TOKEN, SANDBOX_TOKEN)
 
 
 def test_no_secret_in_any_output_log_argv_or_state(served, capsys, tmp_path, monkeypatch):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    helm = bin_dir / "helm"
-    helm.write_text(FAKE_HELM.format(python=sys.executable))
-    helm.chmod(helm.stat().st_mode | stat.S_IXUSR)
-    helm_log = tmp_path / "helm.log"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_HELM_LOG", str(helm_log))
-    monkeypatch.setenv("RAKS_HELM_DRIVER", "binary")
+    helm_log = install_fake_helm(tmp_path, monkeypatch)
     monkeypatch.setenv("ANYSCALE_CLI_TOKEN", ANYSCALE_TOKEN)
     monkeypatch.setenv("RAKS_SANDBOX_TOKEN", SANDBOX_TOKEN)
 
