@@ -141,6 +141,19 @@ class Anyscale(_Model):
     operator_app_id: str = ANYSCALE_OPERATOR_APP_ID
 
 
+class RayDashboard(_Model):
+    """The Ray dashboard and its Jobs API, which runs submitted code. Private by default: reach it
+    with `kubectl port-forward`; `public: true` puts it behind the ingress-nginx load balancer,
+    reachable only from `allowed_cidrs`."""
+
+    public: bool = False
+    allowed_cidrs: list[str] = Field(default_factory=list)
+
+
+class KubeRay(_Model):
+    dashboard: RayDashboard = Field(default_factory=RayDashboard)
+
+
 def _reference_pools() -> list[Pool]:
     spot_gpu_taints = [
         "node.anyscale.com/capacity-type=SPOT:NoSchedule",
@@ -189,6 +202,7 @@ class RaksConfig(_Model):
     identity: Identity = Field(default_factory=Identity)
     addons: Addons = Field(default_factory=Addons)
     anyscale: Anyscale = Field(default_factory=Anyscale)
+    kuberay: KubeRay = Field(default_factory=KubeRay)
     templates_dir: str | None = None
 
     # Derived values: what a None above resolves to. Kept as methods, so `config show` can

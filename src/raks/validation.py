@@ -290,6 +290,20 @@ def _kubernetes(cfg: RaksConfig, problems: list[Problem]) -> None:
             problems.append(Problem(f"addons.{name}.version", f"'{addon.version}' must be a chart version like 1.2.3"))
 
 
+def _kuberay(cfg: RaksConfig, problems: list[Problem]) -> None:
+    dashboard = cfg.kuberay.dashboard
+    for i, cidr in enumerate(dashboard.allowed_cidrs):
+        _cidr(f"kuberay.dashboard.allowed_cidrs[{i}]", cidr, problems)
+    if dashboard.public and not dashboard.allowed_cidrs:
+        problems.append(
+            Problem(
+                "kuberay.dashboard.allowed_cidrs",
+                "a public Ray dashboard (and its Jobs API, which runs code) needs the source ranges allowed "
+                "to reach it, e.g. [203.0.113.0/24]; or set public: false and use kubectl port-forward",
+            )
+        )
+
+
 def validate(cfg: RaksConfig) -> list[Problem]:
     """Every problem of a parsed config, errors and warnings, in a stable order."""
     problems: list[Problem] = []
@@ -298,6 +312,7 @@ def validate(cfg: RaksConfig) -> list[Problem]:
     _kubernetes(cfg, problems)
     _pools(cfg, problems)
     _network(cfg, problems)
+    _kuberay(cfg, problems)
     return problems
 
 

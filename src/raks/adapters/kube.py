@@ -26,6 +26,7 @@ KINDS: dict[tuple[str, str], tuple[str, str, bool]] = {
     ("v1", "ConfigMap"): ("/api/v1", "configmaps", True),
     ("v1", "PersistentVolumeClaim"): ("/api/v1", "persistentvolumeclaims", True),
     ("v1", "Node"): ("/api/v1", "nodes", False),
+    ("v1", "Pod"): ("/api/v1", "pods", True),
     ("storage.k8s.io/v1", "StorageClass"): ("/apis/storage.k8s.io/v1", "storageclasses", False),
     ("networking.k8s.io/v1", "Ingress"): ("/apis/networking.k8s.io/v1", "ingresses", True),
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): (

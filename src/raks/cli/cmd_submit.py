@@ -22,11 +22,15 @@ def submit(
     sandbox: bool = SANDBOX,
     sandbox_dir: Path = SANDBOX_DIR,
 ) -> int:
-    """Apply a RayJob and follow it to SUCCEEDED or FAILED; prints where the dashboard and results are."""
+    """Run a RayJob and follow it to SUCCEEDED or FAILED; prints where the dashboard and results are.
+
+    A RayJob of the same name that already finished is replaced by a new run; one still running is
+    followed (and said to be)."""
     import yaml
 
     from raks.adapters.azure.arm import Arm
     from raks.cli.cloud import open_target
+    from raks.engine.submit import head_service
     from raks.engine.submit import submit as run_job
 
     g = globals_of(ctx)
@@ -47,7 +51,14 @@ def submit(
 
     with open_target(cfg, sandbox=sandbox, config_dir=g.config_dir, state_dir=sandbox_dir) as (target, _):
         status = run_job(
-            cfg, Arm(target), region, job, on_status=show, timeout=timeout, poll=min(5.0, target.polling_interval * 10)
+            cfg,
+            Arm(target),
+            region,
+            job,
+            on_status=show,
+            on_note=err,
+            timeout=timeout,
+            poll=min(5.0, target.polling_interval * 10),
         )
     name, ns = job["metadata"]["name"], job["metadata"]["namespace"]
     result = {"job": name, "namespace": ns, "region": region, **status}
@@ -55,7 +66,10 @@ def submit(
         emit_json(result)
     else:
         sys.stdout.write(f"{name}: {status.get('jobStatus')} ({status.get('jobDeploymentStatus')})\n")
-        err(f"dashboard: raks kubeconfig {region}, then kubectl -n {ns} port-forward svc/ray-head-svc 8265:8265")
+        err(
+            f"dashboard: raks kubeconfig {region}, then kubectl --kubeconfig kubeconfig-{region} -n {ns} "
+            f"port-forward svc/{head_service(job, status)} 8265:8265"
+        )
         err(
             f"results: PVC {cfg.storage.pvc_name} in namespace {ns}, mounted at /results (blob container in the deployment's storage account)"
         )

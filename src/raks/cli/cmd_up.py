@@ -177,6 +177,11 @@ def up(
         _raise_for(failures)
     else:
         err(f"raks up: {verdict}.")
+        if g.output != "json":
+            from raks.cli.up_summary import dashboard_lines
+
+            for line in dashboard_lines(cfg):
+                sys.stdout.write(line + "\n")
     return code
 
 

@@ -79,6 +79,17 @@ class GlobalOutputs(_Model):
     anyscale_cloud_name: str | None
 
 
+class RayDashboardAccess(_Model):
+    """How to reach the Ray dashboard (platform kuberay)."""
+
+    public: bool = Field(description="behind the ingress-nginx load balancer at /ray/ (kuberay.dashboard.public)")
+    allowed_cidrs: list[str] = Field(description="source ranges the public route admits (empty: private)")
+    port_forward_command: str = Field(
+        description="e.g. `kubectl --kubeconfig kubeconfig-uksouth -n ray port-forward svc/ray-head-svc 8265:8265`"
+    )
+    local_url: str = Field(description="where the port-forwarded dashboard answers")
+
+
 class RegionOutputs(_Model):
     region: str
     cluster: str | None
@@ -87,6 +98,7 @@ class RegionOutputs(_Model):
     kubeconfig_command: str = Field(description="writes the cluster's kubeconfig, e.g. `raks kubeconfig uksouth`")
     subnet_id: str | None
     anyscale_cloud_resource_id: str | None
+    ray_dashboard: RayDashboardAccess | None = Field(description="platform kuberay: how to reach the Ray dashboard")
     resource_ids: list[str] = Field(description="every Azure resource id raks manages in this region")
 
 

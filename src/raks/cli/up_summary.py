@@ -27,6 +27,45 @@ def _ids(outputs: dict[str, dict[str, Any]], prefix: str) -> list[str]:
     return ids
 
 
+def ray_dashboard(cfg: Any, region: str) -> dict[str, Any] | None:
+    """How to reach a region's Ray dashboard (platform kuberay; None otherwise). It is private
+    unless `kuberay.dashboard.public`: then also behind the ingress-nginx load balancer at /ray/,
+    for `allowed_cidrs` only. KubeRay names a cluster's head service `<cluster>-head-svc`; the
+    example RayJob fixes it to `ray-head-svc`."""
+    from raks import names
+    from raks.steps.kube_objects import DASHBOARD_SERVICE
+
+    if cfg.platform != "kuberay":
+        return None
+    dashboard = cfg.kuberay.dashboard
+    return {
+        "public": dashboard.public,
+        "allowed_cidrs": list(dashboard.allowed_cidrs) if dashboard.public else [],
+        "port_forward_command": f"kubectl --kubeconfig kubeconfig-{region} -n {names.KUBERAY_NAMESPACE} "
+        f"port-forward svc/{DASHBOARD_SERVICE} 8265:8265",
+        "local_url": "http://localhost:8265",
+    }
+
+
+def dashboard_lines(cfg: Any) -> list[str]:
+    """The text summary's lines about the Ray dashboard, one per region."""
+    lines = []
+    for region in cfg.regions:
+        access = ray_dashboard(cfg, region)
+        if access is None:
+            continue
+        where = (
+            f"public at /ray/ on the ingress-nginx load balancer, from {', '.join(access['allowed_cidrs'])}; or"
+            if access["public"]
+            else "private (no public route);"
+        )
+        lines.append(
+            f"Ray dashboard ({region}): {where} `raks kubeconfig {region}`, then "
+            f"`{access['port_forward_command']}` and open {access['local_url']}"
+        )
+    return lines
+
+
 def summary(cfg: Any, subscription_id: str, outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The `global`, `regions` and `resource_ids` fields of the up document."""
     from raks import names
@@ -58,6 +97,7 @@ def summary(cfg: Any, subscription_id: str, outputs: dict[str, dict[str, Any]]) 
                 "kubeconfig_command": f"raks kubeconfig {region}",
                 "subnet_id": _get(outputs, f"{region}/vnet", "subnet_id"),
                 "anyscale_cloud_resource_id": _get(outputs, f"{region}/anyscale-resource", "cloud_resource_id"),
+                "ray_dashboard": ray_dashboard(cfg, region),
                 "resource_ids": _ids(outputs, f"{region}/"),
             }
         )

@@ -1,6 +1,7 @@
 """Kubernetes objects of a region: the operator namespace and service account (workload
 identity), the BlobFuse2 StorageClass and the ReadWriteMany PVC; with spot fallback pools the
-autoscaler's priority-expander ConfigMap; with platform kuberay the Ray dashboard Ingress.
+autoscaler's priority-expander ConfigMap; with platform kuberay and `kuberay.dashboard.public`
+the Ray dashboard Ingress (removed again when the setting is off).
 
 All of them are applied with server-side apply as raks' field manager; only what raks sets is
 compared. StorageClass parameters cannot change in place, so such a change is reported with
@@ -55,11 +56,42 @@ def desired_objects(ctx: Context) -> list[dict[str, Any]]:
                 "data": pools.priority_expander(cfg.pools),
             }
         )
-    if cfg.platform == "kuberay":
-        ingress = templating.load("kube/ray-dashboard-ingress.yaml", tdir)
-        ingress["metadata"]["namespace"] = ns_name
-        objects.append(ingress)
+    if dashboard_public(cfg):
+        objects.append(dashboard_ingress(ctx))
     return objects
+
+
+# -- the Ray dashboard: private unless raks.yaml says otherwise ----------------------------------
+# Its Jobs API runs whatever code is submitted to it, so by default no route reaches it from
+# outside the cluster (users port-forward). `kuberay.dashboard.public` adds the Ingress behind the
+# ingress-nginx load balancer, limited to `allowed_cidrs` by the controller's
+# `nginx.ingress.kubernetes.io/allowlist-source-range` annotation (ingress-nginx docs,
+# user-guide/nginx-configuration/annotations.md "Allowlist source range": a comma-separated list of
+# CIDRs; `whitelist-source-range` is its older name).
+ALLOWLIST = "nginx.ingress.kubernetes.io/allowlist-source-range"
+DASHBOARD_SERVICE = "ray-head-svc"  # the head service name examples/kuberay/rayjob-tune.yaml sets
+
+
+def dashboard_public(cfg: Any) -> bool:
+    return bool(cfg.platform == "kuberay" and cfg.kuberay.dashboard.public)
+
+
+def dashboard_ingress(ctx: Context) -> dict[str, Any]:
+    ingress = templating.load("kube/ray-dashboard-ingress.yaml", ctx.cfg.templates_dir)
+    ingress["metadata"]["namespace"] = names.KUBERAY_NAMESPACE
+    ingress["metadata"].setdefault("annotations", {})[ALLOWLIST] = ",".join(ctx.cfg.kuberay.dashboard.allowed_cidrs)
+    return ingress
+
+
+def stale_objects(ctx: Context) -> list[dict[str, Any]]:
+    """Objects an earlier raks made that raks.yaml no longer wants: a public dashboard Ingress
+    (earlier raks made one for every kuberay deployment)."""
+    if ctx.cfg.platform != "kuberay" or dashboard_public(ctx.cfg):
+        return []
+    return [dashboard_ingress(ctx)]
+
+
+REMOVE = "remove "
 
 
 def describe(obj: dict[str, Any]) -> str:
@@ -83,10 +115,15 @@ class KubeObjectsStep(Step):
         self.title = "Kubernetes objects (namespace, service account, StorageClass, PVC)"
 
     def observe(self, ctx: Context) -> dict[str, Any] | None:
+        from raks.adapters.kube import MANAGED_BY
         from raks.steps.cluster_access import cluster_client
 
         kube, _ = cluster_client(ctx, self.in_region)
         found = {describe(o): kube.get(o) for o in desired_objects(ctx)}
+        for obj in stale_objects(ctx):
+            old = kube.get(obj)
+            if old is not None and (old["metadata"].get("labels") or {}).get(MANAGED_BY[0]) == MANAGED_BY[1]:
+                found[REMOVE + describe(obj)] = old
         return found if any(found.values()) else None
 
     def desired(self, ctx: Context) -> dict[str, Any]:
@@ -106,6 +143,7 @@ class KubeObjectsStep(Step):
                 hint=f"delete it with `kubectl delete storageclass {desired[sc_name]['metadata']['name']}` "
                 "(volumes keep their data: reclaimPolicy Retain), then run raks up again",
             )
+        changed += [name for name in observed if name.startswith(REMOVE)]
         return Diff(UPDATE, changed) if changed else Diff(NOOP)
 
     def apply(
@@ -118,6 +156,8 @@ class KubeObjectsStep(Step):
         for name, obj in desired.items():
             if diff.action == CREATE or name in diff.fields:
                 result[name] = kube.apply(obj)
+        for name in [f for f in diff.fields if f.startswith(REMOVE)]:
+            kube.delete(result.pop(name))
         return result
 
     def outputs(self, ctx: Context, observed: dict[str, Any] | None) -> dict[str, Any]:
@@ -134,7 +174,7 @@ class KubeObjectsStep(Step):
         except NeedsUnknown:
             return ABSENT
         removed = False
-        for obj in reversed(desired_objects(ctx)):
+        for obj in [*stale_objects(ctx), *reversed(desired_objects(ctx))]:
             found = kube.get(obj)
             if found is None or (found["metadata"].get("labels") or {}).get(MANAGED_BY[0]) != MANAGED_BY[1]:
                 continue  # absent, or not raks' (e.g. a namespace someone else made)

@@ -260,6 +260,10 @@ def bind_claim(cluster: Cluster, pvc: dict[str, Any]) -> bool:
     sc = cluster.get(cluster.rt("storage.k8s.io/storageclasses"), "", spec.get("storageClassName") or "")
     if sc is None or sc.get("volumeBindingMode") == "WaitForFirstConsumer":
         return False
+    refused = provisioning_error(sc)
+    if refused:
+        _provisioning_failed(cluster, pvc, sc, refused)
+        return False
     spec["volumeName"] = f"pvc-{meta(pvc)['uid']}"
     annotations = meta(pvc).setdefault("annotations", {})
     annotations.update(
@@ -279,6 +283,73 @@ def bind_claim(cluster: Cluster, pvc: dict[str, Any]) -> bool:
         "capacity": {"storage": ((spec.get("resources") or {}).get("requests") or {}).get("storage")},
     }
     return True
+
+
+# The StorageClass parameters blob.csi.azure.com's CreateVolume accepts (case-insensitive); any
+# other is refused with InvalidArgument `invalid parameter %q in storage class`
+# (kubernetes-sigs/blob-csi-driver pkg/blob/controllerserver.go, CreateVolume's parameter switch,
+# names from pkg/blob/blob.go; clientID, mountWithWorkloadIdentityToken and tenantID are accepted
+# in StorageClass parameters from v1.27.0: docs/workload-identity-static-pv-mount.md).
+BLOB_CSI = "blob.csi.azure.com"
+BLOB_PARAMETERS = frozenset(
+    {
+        "skuname", "storageaccounttype", "location", "storageaccount", "subscriptionid", "resourcegroup",
+        "containername", "containernameprefix", "protocol", "tags", "matchtags", "secretname",
+        "secretnamespace", "ishnsenabled", "softdeleteblobs", "softdeletecontainers", "enableblobversioning",
+        "storeaccountkey", "getlatestaccountkey", "allowblobpublicaccess", "allowsharedkeyaccess",
+        "requireinfraencryption", "csi.storage.k8s.io/pvc/namespace", "csi.storage.k8s.io/pvc/name",
+        "csi.storage.k8s.io/pv/name", "server", "azurestorageauthtype", "azurestorageidentityclientid",
+        "azurestorageidentityobjectid", "azurestorageidentityresourceid", "msiendpoint", "azurestorageaadendpoint",
+        "storageendpointsuffix", "vnetresourcegroup", "vnetname", "subnetname", "accesstier",
+        "networkendpointtype", "mountpermissions", "usedataplaneapi", "fsgroupchangepolicy", "tagvaluedelimiter",
+        "clientid", "mountwithworkloadidentitytoken", "tenantid",
+    }
+)  # fmt: skip
+
+
+def provisioning_error(sc: dict[str, Any]) -> str | None:
+    """The CSI driver's refusal of a StorageClass's parameters (None: it would provision)."""
+    if sc.get("provisioner") != BLOB_CSI:
+        return None
+    for key in sc.get("parameters") or {}:
+        if key.lower() not in BLOB_PARAMETERS:
+            return f'rpc error: code = InvalidArgument desc = invalid parameter "{key}" in storage class'
+    return None
+
+
+def _provisioning_failed(cluster: Cluster, pvc: dict[str, Any], sc: dict[str, Any], error: str) -> None:
+    """The external-provisioner's Warning event on the claim: `failed to provision volume with
+    StorageClass %q: %v`, reason ProvisioningFailed (kubernetes-sigs/sig-storage-lib-external-provisioner
+    controller/controller.go). The claim stays Pending."""
+    m = meta(pvc)
+    if not any(t.group == "" and t.plural == "events" for t in cluster.catalog.types):
+        return  # an emulator without core/v1 events
+    rt = cluster.rt("/events")
+    name = f"{m['name']}.{hashlib.sha256(str(m.get('uid')).encode()).hexdigest()[:16]}"
+    if cluster.get(rt, m["namespace"], name) is not None:
+        return
+    now = cluster.timestamp()
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": m["namespace"]},
+        "involvedObject": {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "name": m["name"],
+            "namespace": m["namespace"],
+            "uid": m.get("uid"),
+        },
+        "reason": "ProvisioningFailed",
+        "type": "Warning",
+        "message": f'failed to provision volume with StorageClass "{sc["metadata"]["name"]}": {error}',
+        "source": {"component": f"{BLOB_CSI}_csi-blob-controller"},
+        "reportingComponent": f"{BLOB_CSI}_csi-blob-controller",
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+    }
+    cluster.save(rt, event, None, "csi-provisioner")
 
 
 def _pvc_status(cluster: Cluster, pvc: dict[str, Any]) -> None:

@@ -90,6 +90,7 @@ BUILTIN: tuple[ResourceType, ...] = (
     _t("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), returns_deleted=True),
     _t("", "v1", "secrets", "Secret", field_labels=("type",)),
     _t("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
+    _t("", "v1", "events", "Event", short_names=("ev",), field_labels=("involvedObject.name", "reason", "type")),
     _t("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), status=True,
        returns_deleted=True),
     _t("", "v1", "persistentvolumes", "PersistentVolume", False, short_names=("pv",), status=True,
