@@ -307,6 +307,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"--config: file '{path}' not found (run 'raks init' to write one)") from None
+    except UnicodeDecodeError as exc:
+        # YAML 1.2 streams are Unicode; raks reads raks.yaml as UTF-8 (ASCII is UTF-8 too).
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save raks.yaml as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"--config: cannot read '{path}': {exc.strerror}") from None
     try:

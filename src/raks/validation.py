@@ -31,6 +31,13 @@ TAINT = re.compile(
 )
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+# Kubernetes object names (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/):
+# a namespace is an RFC 1123 label (<= 63); a PVC and a StorageClass are RFC 1123 subdomains (<= 253).
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Helm's release names: the subdomain pattern, at most 53 characters (helm/helm
+# pkg/chartutil/validate_name.go, ValidateReleaseName: maxReleaseNameLen = 53).
+HELM_RELEASE_MAX = 53
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 TAG_KEY_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 
@@ -304,12 +311,44 @@ def _kuberay(cfg: RaksConfig, problems: list[Problem]) -> None:
         )
 
 
+def _kubernetes_names(cfg: RaksConfig, problems: list[Problem]) -> None:
+    """Names raks sends to each cluster's API server and to Helm: refused here, before Azure writes
+    anything, rather than by the API server after the clusters exist."""
+    pvc = cfg.storage.pvc_name
+    if len(pvc) > 253 or not DNS_SUBDOMAIN.match(pvc):
+        problems.append(
+            Problem(
+                "storage.pvc_name",
+                f"'{pvc}' must be 1-253 lowercase letters, digits, '-' and '.', starting and ending with a "
+                "letter or digit (a Kubernetes object name)",
+            )
+        )
+    for name, addon in cfg.addons:
+        if len(addon.namespace) > 63 or not DNS_LABEL.match(addon.namespace):
+            problems.append(
+                Problem(
+                    f"addons.{name}.namespace",
+                    f"'{addon.namespace}' must be 1-63 lowercase letters, digits and '-', starting and ending "
+                    "with a letter or digit (a Kubernetes namespace name)",
+                )
+            )
+        if len(addon.release) > HELM_RELEASE_MAX or not DNS_SUBDOMAIN.match(addon.release):
+            problems.append(
+                Problem(
+                    f"addons.{name}.release",
+                    f"'{addon.release}' must be 1-53 lowercase letters, digits, '-' and '.', starting and "
+                    "ending with a letter or digit (a Helm release name)",
+                )
+            )
+
+
 def validate(cfg: RaksConfig) -> list[Problem]:
     """Every problem of a parsed config, errors and warnings, in a stable order."""
     problems: list[Problem] = []
     _names(cfg, problems)
     _regions(cfg, problems)
     _kubernetes(cfg, problems)
+    _kubernetes_names(cfg, problems)
     _pools(cfg, problems)
     _network(cfg, problems)
     _kuberay(cfg, problems)

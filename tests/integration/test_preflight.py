@@ -215,3 +215,41 @@ def test_preflight_passes_and_writes_nothing_on_a_fresh_subscription(served, cap
     assert "uksouth        quota lowPriorityCores" in out
     assert served.writes() == []
     assert os.environ.get("ANYSCALE_CLI_TOKEN") or "anyscale token" in out
+
+
+def test_the_anyscale_cli_beside_raks_wins_over_an_older_one_on_path(served, capsys, monkeypatch, tmp_path):
+    """A user's global anyscale 0.26.50 (no `cloud get --output-format`) earlier on PATH is not
+    the one raks runs: the CLI installed with raks is, and preflight shows its version."""
+    import sys
+    from importlib.metadata import version
+
+    bin_dir = tmp_path / "bin"
+    fake_tool(bin_dir, "anyscale", "0.26.50")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    code, out, err = served.raks(capsys, "-o", "json", "preflight", "--regions", "uksouth")
+    assert code == 0, err
+    cli = rows(out)[("tools", "anyscale cli")]
+    beside = Path(sys.executable).parent / "anyscale"
+    assert (cli["status"], cli["figure"]) == ("ok", f"{version('anyscale')} ({beside})")
+
+
+def test_a_too_old_anyscale_cli_fails_preflight_with_the_upgrade(served, capsys, monkeypatch, tmp_path):
+    """Without a CLI beside raks, the one on PATH is asked its version; 0.26.50 lacks what raks runs."""
+    import sys
+
+    bin_dir = tmp_path / "bin"
+    fake_tool(bin_dir, "anyscale", "0.26.50")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "elsewhere" / "python"))  # nothing beside it
+    code, out, _err = served.raks(capsys, "-o", "json", "preflight", "--regions", "uksouth")
+    assert code == 2
+    cli = rows(out)[("tools", "anyscale cli")]
+    assert cli["status"] == "fail"
+    assert cli["figure"] == (
+        f"{bin_dir / 'anyscale'} is anyscale 0.26.50; raks needs 0.26.108 or newer "
+        "(cloud get --output-format json, JSON errors)"
+    )
+    assert cli["fix"] == "pip install 'anyscale>=0.26.108' (into the environment raks runs from)"
+    code, _out, err = served.raks(capsys, "up", "--regions", "uksouth", "--yes")
+    assert code == 2 and "tools/anyscale cli" in err and "anyscale>=0.26.108" in err
+    assert served.writes() == []

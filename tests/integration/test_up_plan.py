@@ -79,9 +79,11 @@ def test_rerun_writes_nothing_and_plan_shows_no_changes(served, capsys):
     assert code == 0 and "Nothing to change" in err
     assert served.writes(since) == []
     assert served.writes(since, api="kube") == []  # no Kubernetes object or Helm release rewritten
+    assert served.writes(since, api="graph") == []  # the operator app's service principal exists already
     code, out, _ = served.raks(capsys, "plan", "--regions", *REGIONS, "--detailed-exitcode")
     assert code == 0
-    assert "Plan: 0 to create, 0 to update, 37 unchanged." in out
+    # 37 Azure/Kubernetes/Anyscale resources + the operator app's service principal (Graph).
+    assert "Plan: 0 to create, 0 to update, 38 unchanged." in out
 
 
 def test_changing_a_pool_bound_updates_only_that_pool(served, capsys, tmp_path):

@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
+
+def addon(name: str, **fields: str) -> str:
+    """An addons.<name> override (every field of an add-on is required when it is given)."""
+    base = {"chart": "ingress-nginx", "repo": "https://kubernetes.github.io/ingress-nginx", "version": "4.12.1"}
+    base.update({"release": "ingress-nginx", "namespace": "ingress-nginx", **fields})
+    return f"addons:\n  {name}: {{{', '.join(f'{k}: {v!r}' for k, v in base.items())}}}\n"
+
+
 POOLS = """pools:
   - {name: sys, mode: system, vm_size: Standard_D8_v5, min_count: 3, max_count: 3}
 """
@@ -20,7 +28,7 @@ POOLS = """pools:
 @dataclass(frozen=True)
 class Case:
     id: str
-    yaml: str | None  # raks.yaml's text (None: no file)
+    yaml: str | bytes | None  # raks.yaml's text, or raw bytes (None: no file)
     expect: tuple[str, ...]  # substrings of stderr: the field/flag and what is allowed
     argv: tuple[str, ...] = ("up", "--yes")
     env: dict[str, str] = field(default_factory=dict)
@@ -69,6 +77,19 @@ CASES = [
     Case("cluster-prefix-slash", "cluster_prefix: a/b\n", ("cluster_prefix",)),
     Case("identity-name-url", "identity: {name: 'http://evil/x'}\n", ("identity.name",)),
     Case("rg-percent-encoded", "resource_group: 'rg%2F..%2Fx'\n", ("resource_group",)),
+    # -- Kubernetes and Helm names (refused here, not by the API server after Azure writes) ---------
+    Case("pvc-name-uppercase", "storage: {pvc_name: Blob_Fuse}\n", ("storage.pvc_name", "lowercase")),
+    Case("pvc-name-slash", "storage: {pvc_name: a/b}\n", ("storage.pvc_name", "Kubernetes object name")),
+    Case("addon-namespace-dot", addon("ingress_nginx", namespace="ingress.nginx"), ("addons.ingress_nginx.namespace",)),
+    Case(
+        "addon-namespace-too-long",
+        addon("ingress_nginx", namespace="n" * 64),
+        ("addons.ingress_nginx.namespace", "1-63"),
+    ),
+    Case("addon-release-too-long", addon("ingress_nginx", release="r" * 54), ("addons.ingress_nginx.release", "1-53")),
+    Case(
+        "addon-release-underscore", addon("kuberay_operator", release="kube_ray"), ("addons.kuberay_operator.release",)
+    ),
     # -- CIDRs ------------------------------------------------------------------------------
     Case("supernet-syntax", "network: {supernet: 10.192.0.0/33}\n", ("network.supernet",)),
     Case("pod-cidr-overlaps-vnet", "network: {pod_cidr: 10.192.0.0/10}\n", ("network.pod_cidr",)),
@@ -94,6 +115,8 @@ CASES = [
     Case("unknown-addon", "addons: {grafana: {enabled: true}}\n", ("addons", "grafana")),
     # -- YAML syntax, missing files -------------------------------------------------------------
     Case("yaml-syntax", "regions: [uksouth\n", ("raks.yaml:2", "not valid YAML")),
+    Case("yaml-not-utf8", "deployment: caf\xe9\n".encode("latin-1"), ("raks.yaml", "not UTF-8")),
+    Case("yaml-utf16", "deployment: x\n".encode("utf-16"), ("raks.yaml", "not UTF-8")),
     Case("yaml-tab-indent", "network:\n\tsupernet: 10.0.0.0/8\n", ("raks.yaml",)),
     Case("missing-config-flag", None, ("nope.yaml",), argv=("up", "--yes", "--config", "nope.yaml")),
     Case("missing-config-env", None, ("missing.yaml",), env={"RAKS_CONFIG": "missing.yaml"}),
@@ -107,6 +130,8 @@ CASES = [
     Case("output-bad", None, ("--output", "table or json"), argv=("-o", "yaml", "up", "--yes")),
     Case("unknown-flag", None, ("--colour",), argv=("up", "--yes", "--colour")),
     Case("delete-data-without-destroy", None, ("--delete-data", "--destroy"), argv=("plan", "--delete-data")),
+    Case("regions-flag-empty", None, ("--regions", "empty value"), argv=("up", "--yes", "--regions", "")),
+    Case("regions-flag-blank-eq", None, ("--regions", "empty value"), argv=("plan", "--regions= ,")),
     Case("regions-auto-bad", None, ("auto",), argv=("up", "--yes", "--regions", "auto:zero")),
     # -- environment variables ----------------------------------------------------------------
     Case("env-unknown-var", None, ("RAKS_REGOINS",), env={"RAKS_REGOINS": "uksouth"}),
@@ -124,7 +149,9 @@ def test_the_corpus_is_large_and_its_ids_unique():
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_exits_2_naming_the_field_with_zero_requests(case: Case, served, capsys, tmp_path, monkeypatch):
-    if case.yaml is not None:
+    if isinstance(case.yaml, bytes):
+        (tmp_path / "raks.yaml").write_bytes(case.yaml)
+    elif case.yaml is not None:
         (tmp_path / "raks.yaml").write_text(case.yaml)
     for name, value in case.env.items():
         monkeypatch.setenv(name, value)

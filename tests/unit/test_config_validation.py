@@ -25,6 +25,41 @@ def problems_of(tmp_path: Path, data: dict, **kw) -> list[str]:
     return info.value.problems
 
 
+INGRESS = RaksConfig().addons.ingress_nginx.model_dump()
+
+
+def test_kubernetes_and_helm_names_at_their_limits_are_valid(tmp_path):
+    """53 characters and dots are what Helm accepts for a release; 63 for a namespace."""
+    data = {
+        "storage": {"pvc_name": "blob.fuse-2"},
+        "addons": {"ingress_nginx": dict(INGRESS, release="r" * 52 + "1", namespace="n" * 63)},
+    }
+    cfg = load_config(write(tmp_path, data), environ={})
+    assert [p for p in validate(cfg) if p.severity == "error"] == []
+
+
+def test_a_config_that_is_not_utf8_names_the_file_and_the_byte(tmp_path):
+    path = tmp_path / "raks.yaml"
+    path.write_bytes("deployment: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert info.value.exit_code == 2
+    assert info.value.problems == [f"{path}: not UTF-8 text (byte 0xe9 at offset 15); save raks.yaml as UTF-8"]
+
+
+def test_an_empty_regions_flag_is_an_error_not_the_default():
+    from raks.cli.argv import normalize
+
+    expected = (
+        "--regions: empty value; give one or more Azure region names (e.g. --regions uksouth swedencentral) or auto:N"
+    )
+    for argv in (["up", "--regions", ""], ["up", "--regions=", "--yes"], ["plan", "--regions", " , "]):
+        with pytest.raises(ConfigError) as info:
+            normalize(argv)
+        assert info.value.problems == [expected]
+    assert normalize(["up", "--regions", "uksouth,"]) == ["up", "--regions", "uksouth"]
+
+
 def pools_with(**changes) -> list[dict]:
     pools = [p.model_dump() for p in RaksConfig().pools]
     pools[1].update(changes)
@@ -183,6 +218,31 @@ def test_defaults_are_valid_and_the_reference_values():
         (
             {"subscription_id": "not-a-guid"},
             "subscription_id: 'not-a-guid' is not a subscription id (a GUID)",
+        ),
+        (
+            {"storage": {"pvc_name": "Blob_Fuse"}},
+            "storage.pvc_name: 'Blob_Fuse' must be 1-253 lowercase letters, digits, '-' and '.', starting and "
+            "ending with a letter or digit (a Kubernetes object name)",
+        ),
+        (
+            {"addons": {"ingress_nginx": dict(INGRESS, namespace="ingress.nginx")}},
+            "addons.ingress_nginx.namespace: 'ingress.nginx' must be 1-63 lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit (a Kubernetes namespace name)",
+        ),
+        (
+            {"addons": {"ingress_nginx": dict(INGRESS, namespace="n" * 64)}},
+            f"addons.ingress_nginx.namespace: '{'n' * 64}' must be 1-63 lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit (a Kubernetes namespace name)",
+        ),
+        (
+            {"addons": {"ingress_nginx": dict(INGRESS, release="r" * 54)}},
+            f"addons.ingress_nginx.release: '{'r' * 54}' must be 1-53 lowercase letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit (a Helm release name)",
+        ),
+        (
+            {"addons": {"ingress_nginx": dict(INGRESS, release="Ingress")}},
+            "addons.ingress_nginx.release: 'Ingress' must be 1-53 lowercase letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit (a Helm release name)",
         ),
     ],
 )

@@ -88,8 +88,13 @@ def test_tools_fail_on_azure_and_warn_against_the_sandbox():
     assert helm_row(absent, strict=True).status == "fail"
     assert helm_row(absent, strict=False).status == "warn"
     assert helm_row(Tool("helm", "/x/helm", "v4.0.1", 4), strict=True).status == "ok"
-    cli, token = anyscale_rows(Tool("anyscale", "/x/anyscale", "anyscale 0.26.1", 0), {}, strict=True)
-    assert (cli.status, token.status) == ("ok", "fail")
+    cli, token = anyscale_rows(Tool("anyscale", "/x/anyscale", "0.26.108"), {}, strict=True)
+    assert (cli.status, cli.figure, token.status) == ("ok", "0.26.108 (/x/anyscale)", "fail")
+    # Too old is a failure on any target: the sandbox runs the same CLI.
+    old, _ = anyscale_rows(Tool("anyscale", "/x/anyscale", "0.26.107"), {}, strict=False)
+    assert (old.status, old.fix) == ("fail", "pip install 'anyscale>=0.26.108' (into the environment raks runs from)")
+    unread, _ = anyscale_rows(Tool("anyscale", "/x/anyscale", error="exit status 1"), {}, strict=True)
+    assert unread.status == "fail" and "could not read its version" in unread.figure
     assert anyscale_rows(Tool("anyscale", None), {"ANYSCALE_CLI_TOKEN": "t"}, strict=False)[1].status == "ok"
 
 

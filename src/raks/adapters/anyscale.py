@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from raks.adapters.tempfiles import private_file
+from raks.adapters.tools import locate
 from raks.errors import CloudError, ConfigError
 
 TOKEN_ENV = "ANYSCALE_CLI_TOKEN"
+# The first release with everything raks runs: `cloud get --output-format json` (0.26.106) and
+# typed errors as a JSON envelope with a non-zero exit, e.g. resource_not_found for a missing
+# cloud (0.26.108; before it `cloud get` logged "Cloud not found." and exited 0). Read off
+# anyscale/commands/cloud_commands.py and anyscale/errors.py of the PyPI wheels 0.26.50-0.26.112.
+MIN_CLI_VERSION = (0, 26, 108)
 
 
 class AnyscaleError(CloudError):
@@ -39,11 +42,9 @@ class AnyscaleTarget:
 
 
 def cli_path() -> str | None:
-    found = shutil.which("anyscale")
-    if found:
-        return found
-    beside = Path(sys.executable).with_name("anyscale")  # the venv raks runs from
-    return str(beside) if beside.exists() else None
+    """The CLI installed beside raks (`raks[anyscale]`, the version raks requires) before another
+    on PATH, which may be older than raks needs."""
+    return locate("anyscale", beside_first=True)
 
 
 class Anyscale:
@@ -54,6 +55,9 @@ class Anyscale:
         env = dict(os.environ)
         env.update(self.target.env)
         env.setdefault("ANYSCALE_SUPPRESS_UPGRADE_WARNING", "1")
+        # With ANYSCALE_LEGACY_EXIT_CODES=1 a missing cloud exits 0 again (anyscale/errors.py,
+        # AnyscaleError.__init__ since 0.26.108); raks reads failures by exit status.
+        env.pop("ANYSCALE_LEGACY_EXIT_CODES", None)
         if not env.get(TOKEN_ENV):
             if not self.target.default_token:
                 raise ConfigError(f"{TOKEN_ENV}: not set; the anyscale CLI needs it (platform: anyscale)")

@@ -20,13 +20,20 @@ class Tool:
     error: str = ""  # why the version could not be read
 
 
-def locate(name: str) -> str | None:
-    """On PATH, or beside the Python raks runs from (a CLI pip-installed into raks' venv)."""
-    found = shutil.which(name)
-    if found is None:
-        beside = Path(sys.executable).with_name(name)
-        found = str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
-    return found
+def beside_raks(name: str) -> Path | None:
+    """A CLI pip-installed into the environment raks runs from (its console script sits beside
+    this Python), if there is one."""
+    beside = Path(sys.executable).parent / name
+    return beside if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+def locate(name: str, *, beside_first: bool = False) -> str | None:
+    """On PATH, or beside the Python raks runs from; `beside_first` prefers the latter (a CLI that
+    is a pip dependency of raks: the one installed with it is the one raks was tested with)."""
+    beside = beside_raks(name)
+    if beside_first and beside is not None:
+        return str(beside)
+    return shutil.which(name) or (str(beside) if beside is not None else None)
 
 
 def probe(name: str, version_args: list[str] | None, timeout: float = 10.0) -> Tool:
@@ -52,5 +59,34 @@ def helm() -> Tool:
 
 
 def anyscale() -> Tool:
-    # Presence only: `anyscale --version` takes over a second, longer than all of preflight's reads.
-    return probe("anyscale", None)
+    """The anyscale CLI raks runs (the one beside raks first) and its version.
+
+    The one beside raks is a console script of this very environment, so its version is the
+    installed distribution's (instant); another is asked (`anyscale version` prints the bare
+    version in every release since 0.5, anyscale/scripts.py) — over a second, so only then."""
+    path = locate("anyscale", beside_first=True)
+    if path is None:
+        return Tool("anyscale", None)
+    beside = beside_raks("anyscale")
+    if beside is not None and str(beside) == path:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return Tool("anyscale", path, version("anyscale"))
+        except PackageNotFoundError:
+            pass
+    env = dict(os.environ, ANYSCALE_SUPPRESS_UPGRADE_WARNING="1", ANYSCALE_TELEMETRY_SAMPLE_RATE="0")
+    try:
+        done = subprocess.run([path, "version"], capture_output=True, text=True, timeout=60, check=False, env=env)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Tool("anyscale", path, error=f"{type(exc).__name__}: {exc}")
+    lines = (done.stdout or "").strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return Tool("anyscale", path, error=f"'anyscale version' exit status {done.returncode}")
+    return Tool("anyscale", path, lines[-1].strip())
+
+
+def version_tuple(text: str) -> tuple[int, ...] | None:
+    """'0.26.112' -> (0, 26, 112); None when the text holds no dotted version."""
+    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+    return tuple(int(g) for g in m.groups() if g is not None) if m else None

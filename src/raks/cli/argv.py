@@ -5,9 +5,13 @@ Two things Click cannot do by itself:
   they are moved in front of it;
 - `--regions a b c` (several values after one flag) becomes `--regions a --regions b ...`;
   commas work too (`--regions a,b`).
+A `--regions` given only blank values (`--regions ""`) is an error, not "no flag": otherwise the
+regions of raks.yaml would be deployed when the user meant to name others.
 """
 
 from __future__ import annotations
+
+from raks.errors import ConfigError
 
 GLOBAL_WITH_VALUE = ("--config", "--output", "-o")
 GLOBAL_FLAGS = ("--yes", "-y", "--verbose", "-v", "-vv", "--no-color")
@@ -40,6 +44,11 @@ def normalize(argv: list[str]) -> list[str]:
                 i += 1
             if not values:
                 rest.append(arg)  # let Click report the missing value
+            elif not any(part.strip() for v in values for part in v.split(",")):
+                raise ConfigError(
+                    f"{name}: empty value; give one or more Azure region names (e.g. {name} uksouth "
+                    "swedencentral) or auto:N"
+                )
             for v in values:
                 for part in v.split(","):
                     if part.strip():

@@ -45,6 +45,7 @@ def sandbox_target(directory: Path) -> Iterator[tuple[AzureTarget, dict[str, Any
     token = os.environ.get(SANDBOX_TOKEN_ENV) or "raks-sandbox-token"
     target = AzureTarget(
         arm_url=endpoints["arm"],
+        graph_url=endpoints["graph"],
         subscription_id=endpoints["subscription_id"],
         tenant_id=endpoints["tenant_id"],
         ca_bundle=endpoints["ca_bundle"],
@@ -100,6 +101,7 @@ def context_extra(target: AzureTarget) -> dict[str, Any]:
     would run a chart's pods) and the real anyscale CLI is pointed at the emulated Anyscale.
     """
     from raks.adapters.anyscale import Anyscale, AnyscaleTarget
+    from raks.adapters.graph import Graph
 
     driver = helm_driver(target.label == "sandbox")
     if target.label == "sandbox":
@@ -109,5 +111,6 @@ def context_extra(target: AzureTarget) -> dict[str, Any]:
             "ANYSCALE_SSL_CA_CERT": ep["ca_bundle"],
             "ANYSCALE_TELEMETRY_SAMPLE_RATE": "0",
         }
-        return {"helm_driver": driver, "anyscale": Anyscale(AnyscaleTarget(env=env, default_token="sss_raks_sandbox"))}
-    return {"helm_driver": driver, "anyscale": Anyscale(AnyscaleTarget())}
+        anyscale = Anyscale(AnyscaleTarget(env=env, default_token="sss_raks_sandbox"))
+        return {"helm_driver": driver, "anyscale": anyscale, "graph": Graph(target)}
+    return {"helm_driver": driver, "anyscale": Anyscale(AnyscaleTarget()), "graph": Graph(target)}

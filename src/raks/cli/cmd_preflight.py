@@ -48,13 +48,21 @@ def resolve_regions(g: Globals, cfg: Any, target: Any, regions: list[str] | None
     return load_config(g.config, regions=[c.region for c in choices])
 
 
-def run_report(cfg: Any, target: Any, *, check_tools: bool = True) -> Any:
+def run_report(cfg: Any, target: Any, *, check_tools: bool = True, graph: Any = None) -> Any:
     from raks.adapters.azure.arm import Arm
+    from raks.adapters.graph import Graph
     from raks.engine import preflight
 
     # Against the sandbox no helm binary or Anyscale token is needed: missing tools only warn.
     strict = target.label != "sandbox"
-    return preflight.run(cfg, Arm(target), target.subscription_id, check_tools=check_tools, strict_tools=strict)
+    return preflight.run(
+        cfg,
+        Arm(target),
+        target.subscription_id,
+        check_tools=check_tools,
+        strict_tools=strict,
+        graph=graph or Graph(target),
+    )
 
 
 def gate(cfg: Any, target: Any, *, skip: bool, skip_unavailable: bool) -> Any:
@@ -64,7 +72,15 @@ def gate(cfg: Any, target: Any, *, skip: bool, skip_unavailable: bool) -> Any:
     if skip:
         err("Preflight skipped (--skip-preflight).")
         return cfg
-    report = run_report(cfg, target)
+    from raks.adapters.graph import Graph
+    from raks.engine.preflight import service_principal
+
+    graph = Graph(target)
+    report = run_report(cfg, target, graph=graph)
+    if not report.with_status(FAIL) and service_principal.needs_create(report.rows):
+        # The first write of `up`, before any Azure resource: if Graph refuses, nothing was written.
+        created = service_principal.create(cfg, graph)
+        report.rows = [created if r.check == created.check else r for r in report.rows]
     for row in report.rows:
         if row.status in (WARN, FAIL):
             err(f"preflight {SHOWN[row.status]}: {row.line()}")

@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from raks.cli.argv import normalize
 
-    args = normalize(list(sys.argv[1:] if argv is None else argv))
     try:
+        args = normalize(list(sys.argv[1:] if argv is None else argv))
         result = app(args=args, prog_name="raks", standalone_mode=False)
     except typer.Abort:
         print("interrupted", file=sys.stderr)

@@ -77,6 +77,11 @@ class SandboxControl:
     def list_blobs(self, account: str, container: str) -> list[str]:
         return [b["name"] for b in self.call("GET", f"/blobs/{account}/{container}")["value"]]
 
+    def graph(self, **change: Any) -> dict[str, Any]:
+        """The emulated tenant's service principals: present=[appId], absent=[appId], deny_create=bool."""
+        result: dict[str, Any] = self.call("PUT", "/graph", change)
+        return result
+
     def state(self) -> dict[str, Any]:
         result: dict[str, Any] = self.call("GET", "/state")
         return result

@@ -1,5 +1,5 @@
 """The control API under `/_sandbox/`: inject faults, set capacity, read the request log,
-read and write blobs (the small blob data plane in `blobs`).
+read and write blobs (the small blob data plane in `blobs`), set the tenant's service principals.
 
 Tests and demos use it over HTTP (see `raks.sandbox.client.SandboxControl`), so it works the
 same against an in-process emulator and a `raks sandbox serve`.
@@ -91,6 +91,8 @@ class ControlApi:
             from raks.sandbox import blobs
 
             return blobs.handle(w.arm, m, parts[1:], req.json() if m == "PUT" else None)
+        if parts == ["graph"] and m in ("GET", "PUT"):
+            return w.graph.control((req.json() or {}) if m == "PUT" else {})
         if parts == ["anyscale", "clouds"] and m == "GET":
             return Response(200, {"value": w.anyscale.clouds()})
         return Response(404, {"error": {"code": "NotFound", "message": f"no control endpoint {req.path}"}})

@@ -1,7 +1,8 @@
 """Starting the emulator, in-process or as `raks sandbox serve`, and finding a running one.
 
 A `serve` writes DIR/endpoints.json (the contract other tools rely on: `arm`, `ca_bundle`,
-`anyscale`, `subscription_id`, `tenant_id`, plus `pid`, `profile`, `polling_interval`). A raks
+`anyscale`, `subscription_id`, `tenant_id`, `graph` (Microsoft Graph's base URL, under the ARM
+server), plus `pid`, `profile`, `polling_interval`). A raks
 command on the same directory uses that server when it answers; otherwise it starts the
 emulator in-process on the same persisted state, holding the directory's lock while it runs.
 """
@@ -57,6 +58,7 @@ class Sandbox:
             "arm": w.base_url,
             "ca_bundle": str(w.ca_file),
             "anyscale": w.anyscale_url,
+            "graph": f"{w.base_url}/graph",
             "subscription_id": w.subscription_id,
             "tenant_id": w.tenant_id,
             "profile": w.profile.spec(),

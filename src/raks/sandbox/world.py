@@ -24,6 +24,7 @@ class World:
         from raks.sandbox.anyscale_api import AnyscaleApi
         from raks.sandbox.arm import ArmApi
         from raks.sandbox.control import ControlApi
+        from raks.sandbox.graph import GraphApi
         from raks.sandbox.kube import KubeRouter
 
         self.dir = StateDir(state_dir)
@@ -39,6 +40,7 @@ class World:
         self.arm = ArmApi(self)
         self.kube = KubeRouter(self)
         self.anyscale = AnyscaleApi(self)
+        self.graph = GraphApi(self)
         self.control = ControlApi(self)
 
     # -- clock and persistence ------------------------------------------------------------
@@ -110,6 +112,8 @@ class World:
             return "control"
         if req.path.startswith("/k8s/"):
             return "kube"
+        if req.path.startswith("/graph/"):
+            return "graph"
         return "arm"
 
     def _dispatch_locked(self, req: Request, api: str) -> Response:
@@ -125,6 +129,8 @@ class World:
             return self.anyscale.handle(req)
         if kind == "kube":
             return self.kube.handle(req)
+        if kind == "graph":
+            return self.graph.handle(req)
         return self.arm.handle(req, lro_fault=rule)
 
     @staticmethod
@@ -145,6 +151,8 @@ class World:
             }
         elif kind == "anyscale":
             body = {"error": {"detail": rule.message, "code": rule.code}}
+        elif kind == "graph":
+            body = {"error": {"code": rule.code, "message": rule.message, "innerError": {}}}
         else:
             body = {"error": {"code": rule.code, "message": rule.message}}
         return Response(rule.status, body, headers)

@@ -14,6 +14,7 @@ from raks.steps.kube_objects import KubeObjectsStep
 from raks.steps.network import NatGatewayStep, NsgStep, PublicIpStep, VnetStep
 from raks.steps.resource_group import ResourceGroupStep
 from raks.steps.roles import RoleAssignmentStep
+from raks.steps.service_principal import ServicePrincipalStep
 from raks.steps.storage import ContainerStep, CorsStep, StorageAccountStep
 
 
@@ -29,7 +30,7 @@ def global_steps(cfg: RaksConfig, subscription_id: str) -> list[Step]:
         RoleAssignmentStep("global/role-blob-data", "Storage Blob Data Contributor", IDENTITY, "principal_id"),
     ]
     if cfg.platform == "anyscale":
-        steps.append(AnyscaleCloudStep(cfg.resolved_cloud_name()))
+        steps += [ServicePrincipalStep(cfg.anyscale.operator_app_id), AnyscaleCloudStep(cfg.resolved_cloud_name())]
     return steps
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 AZURE_ARM = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
+AZURE_GRAPH = "https://graph.microsoft.com"  # Microsoft Graph (the service principal of Anyscale's app)
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 
 class StaticTokenCredential:
@@ -32,6 +34,7 @@ class StaticTokenCredential:
 @dataclass
 class AzureTarget:
     arm_url: str = AZURE_ARM
+    graph_url: str = AZURE_GRAPH
     subscription_id: str = ""
     tenant_id: str | None = None
     ca_bundle: str | None = None  # None: the system trust store

@@ -1,7 +1,7 @@
 """Run every preflight read at once, then turn the answers into rows.
 
 All reads (per region: VM sizes, quotas, AKS versions, our pools; once: providers, storage name,
-federated credentials, permissions; tools) go out in parallel, so the whole preflight takes about
+federated credentials, permissions, the Anyscale operator's service principal; tools) go out in parallel, so the whole preflight takes about
 as long as the slowest read, not the sum. Nothing here writes.
 """
 
@@ -19,13 +19,14 @@ from raks.adapters import tools as tool_probe
 from raks.adapters.azure.compute import kubernetes_versions, pool_counts, usages, vm_skus
 from raks.adapters.azure.providers import provider_state, storage_account, storage_name_available
 from raks.config import RaksConfig
-from raks.engine.preflight import account, region, tools
+from raks.engine.preflight import account, region, service_principal, tools
 from raks.engine.preflight.rows import FAIL, OK, WARN, Row
 from raks.errors import AuthError, RaksError
 from raks.steps.pools import expand
 
 if TYPE_CHECKING:
     from raks.adapters.azure.arm import Arm
+    from raks.adapters.graph import Graph
 
 # Every read gets its own thread (4 per region + ~10 once), so none waits behind another:
 # one round trip in all. ARM allows bursts of 250 reads per subscription (azure-facts.md §7).
@@ -123,6 +124,7 @@ def run(
     check_tools: bool = True,
     strict_tools: bool = True,
     environ: Mapping[str, str] | None = None,
+    graph: Graph | None = None,
 ) -> Report:
     regions = list(regions or cfg.regions)
     env = os.environ if environ is None else environ
@@ -144,6 +146,8 @@ def run(
         reads.submit("storage-name", storage_name_available, arm, storage)
         reads.submit("fic", account.fic_row, cfg, arm, regions)
         reads.submit("permissions", account.permissions_row, cfg, arm)
+        if graph is not None and cfg.platform == "anyscale":
+            reads.submit("service-principal", service_principal.sp_row, cfg, graph)
         if check_tools and tools.needs_helm(cfg):
             reads.submit("helm", tool_probe.helm)
         if check_tools and cfg.platform == "anyscale":
@@ -159,6 +163,8 @@ def run(
         rows += _guard(account.GLOBAL, f"storage account {storage}", _storage_rows, cfg, storage, reads)
         for key, check in (("fic", "federated credentials"), ("permissions", "permissions")):
             rows += _guard(account.GLOBAL, check, _answer, key, reads)
+        if "service-principal" in reads.futures:
+            rows += _guard(account.GLOBAL, service_principal.CHECK, _answer, "service-principal", reads)
         if "helm" in reads.futures:
             rows.append(tools.helm_row(reads.get("helm"), strict_tools))
         if "anyscale" in reads.futures:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from raks.adapters.tools import Tool
+from raks.adapters.anyscale import MIN_CLI_VERSION
+from raks.adapters.tools import Tool, version_tuple
 from raks.config import RaksConfig
 from raks.engine.preflight.rows import FAIL, OK, WARN, Row
 
@@ -47,7 +48,7 @@ def anyscale_rows(tool: Tool, environ: Mapping[str, str], strict: bool) -> list[
             "pip install 'raks[anyscale]' (or pip install anyscale)",
         )
     else:
-        cli = Row(TOOLS, "anyscale cli", OK, f"{tool.version or 'found'} ({tool.path})")
+        cli = anyscale_cli_row(tool, bad)
     if environ.get(ANYSCALE_TOKEN):
         token = Row(TOOLS, "anyscale token", OK, f"{ANYSCALE_TOKEN} is set")
     else:
@@ -59,3 +60,24 @@ def anyscale_rows(tool: Tool, environ: Mapping[str, str], strict: bool) -> list[
             f"create an API key in the Anyscale console and export {ANYSCALE_TOKEN}",
         )
     return [cli, token]
+
+
+def anyscale_cli_row(tool: Tool, bad: str) -> Row:
+    """The CLI raks will run, and whether it has every command and flag raks uses."""
+    need = ".".join(map(str, MIN_CLI_VERSION))
+    upgrade = f"pip install 'anyscale>={need}' (into the environment raks runs from)"
+    found = version_tuple(tool.version)
+    if tool.error or found is None:
+        why = tool.error or f"printed {tool.version!r}"
+        return Row(TOOLS, "anyscale cli", bad, f"{tool.path}: could not read its version ({why})", upgrade)
+    if found < MIN_CLI_VERSION:
+        # A failure on any target: the sandbox runs the same CLI against the emulated Anyscale.
+        return Row(
+            TOOLS,
+            "anyscale cli",
+            FAIL,
+            f"{tool.path} is anyscale {tool.version}; raks needs {need} or newer "
+            "(cloud get --output-format json, JSON errors)",
+            upgrade,
+        )
+    return Row(TOOLS, "anyscale cli", OK, f"{tool.version} ({tool.path})")
