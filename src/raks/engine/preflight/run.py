@@ -145,7 +145,7 @@ def run(
         reads.submit("fic", account.fic_row, cfg, arm, regions)
         reads.submit("permissions", account.permissions_row, cfg, arm)
         if check_tools and tools.needs_helm(cfg):
-            reads.submit("helm", tool_probe.helm)
+            reads.submit("helm", tools.helm_probe, env)
         if check_tools and cfg.platform == "anyscale":
             reads.submit("anyscale", tool_probe.anyscale)
 
