@@ -1,4 +1,5 @@
-"""Inside each cluster after `raks up`: storage objects, Helm releases, Anyscale registration."""
+"""Inside each cluster after `raks up`: storage objects, Helm releases (installed by the real Helm
+engine from the sandbox's stand-in charts), Anyscale registration."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ def kube_for(az, region):
     raw = az.aks.managed_clusters.list_cluster_user_credentials(RG, f"aks-{region}").kubeconfigs[0].value
     api = config.new_client_from_config_dict(yaml.safe_load(raw))
     return client.CoreV1Api(api), client.StorageV1Api(api)
+
+
+def kubeconfig_of(az, region):
+    return az.aks.managed_clusters.list_cluster_user_credentials(RG, f"aks-{region}").kubeconfigs[0].value
 
 
 def releases(core, namespace):
@@ -48,9 +53,13 @@ def test_objects_releases_and_anyscale_registration(served, capsys):
     ids = set()
     for region in REGIONS:
         core, storage = kube_for(az, region)
+        # The operator's ServiceAccount is the chart's (templates/service_account.yaml), not raks':
+        # raks passes the client id through global.auth.iamIdentity.
         sa = core.read_namespaced_service_account("anyscale-operator", "anyscale-operator")
         assert sa.metadata.annotations["azure.workload.identity/client-id"] == identity.client_id
-        assert sa.metadata.labels["app.kubernetes.io/managed-by"] == "raks"
+        assert sa.metadata.labels["app.kubernetes.io/managed-by"] == "Helm"
+        assert sa.metadata.labels["helm.sh/chart"] == "anyscale-operator-1.2.1"
+        assert sa.metadata.annotations["meta.helm.sh/release-name"] == "anyscale-operator"
         sc = storage.read_storage_class("blob-fuse2")
         assert sc.provisioner == "blob.csi.azure.com"
         assert sc.parameters == {
@@ -75,6 +84,12 @@ def test_objects_releases_and_anyscale_registration(served, capsys):
         assert {n: r["chart"]["metadata"]["version"] for n, r in found.items()} == {
             "ingress-nginx": "4.12.1", "nvdp": "0.17.1", "anyscale-operator": "1.2.1",
         }  # fmt: skip
+        # Installed by Helm itself: each release carries the manifest Helm rendered and applied.
+        assert "kind: Deployment" in found["anyscale-operator"]["manifest"]
+        assert "kind: DaemonSet" in found["nvdp"]["manifest"]
+        lb = core.read_namespaced_service("ingress-nginx-controller", "ingress-nginx")
+        assert lb.spec.type == "LoadBalancer" and lb.status.load_balancer.ingress[0].ip
+        assert lb.metadata.labels["app.kubernetes.io/managed-by"] == "Helm"
         op = found["anyscale-operator"]["config"]
         assert op["global"]["cloudDeploymentId"] == resources[f"k8s-azure-{region}"]["cloud_resource_id"]
         assert op["global"]["auth"]["iamIdentity"] == identity.client_id
@@ -111,3 +126,45 @@ def test_kuberay_platform_installs_the_kuberay_operator_instead(served, capsys, 
     assert sorted(found) == ["ingress-nginx", "kuberay-operator", "nvdp"]
     assert served.control.call("GET", "/anyscale/clouds")["value"] == []
     assert core.read_namespaced_persistent_volume_claim("blob-fuse2", "ray").status.phase == "Bound"
+
+
+def test_a_service_account_an_earlier_raks_made_is_handed_over_to_the_chart(served, capsys, tmp_path):
+    """raks used to apply the operator's ServiceAccount itself; the chart renders the same one, and
+    real Helm refuses to install over an object without its ownership metadata."""
+    from raks.adapters.kube import Kube
+
+    operator = {
+        "enabled": False, "chart": "anyscale-operator", "repo": "https://anyscale.github.io/helm-charts",
+        "version": "1.2.1", "release": "anyscale-operator", "namespace": "anyscale-operator",
+    }  # fmt: skip
+    (tmp_path / "old.yaml").write_text(
+        yaml.safe_dump({"regions": ["uksouth"], "addons": {"anyscale_operator": operator}})
+    )
+    assert served.raks(capsys, "--config", str(tmp_path / "old.yaml"), "up", "--yes")[0] == 0
+    az = served.clients()
+    client_id = az.msi.user_assigned_identities.get(RG, "aks-anyscale-operator-mi").client_id
+    # What an earlier raks applied (kube-objects, as raks' field manager, labelled managed-by raks).
+    Kube(kubeconfig_of(az, "uksouth")).apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": "anyscale-operator",
+                "namespace": "anyscale-operator",
+                "annotations": {"azure.workload.identity/client-id": client_id},
+            },
+        }
+    )
+    (tmp_path / "raks.yaml").write_text(yaml.safe_dump({"regions": ["uksouth"]}))
+    code, out, err = served.raks(capsys, "--config", str(tmp_path / "raks.yaml"), "up", "--yes")
+    assert code == 0, err
+    assert "hand ServiceAccount anyscale-operator/anyscale-operator (made by an earlier raks) over to Helm" in out + err
+    core, _ = kube_for(az, "uksouth")
+    assert releases(core, "anyscale-operator")["anyscale-operator"]["info"]["status"] == "deployed"
+    sa = core.read_namespaced_service_account("anyscale-operator", "anyscale-operator")
+    assert sa.metadata.labels["app.kubernetes.io/managed-by"] == "Helm"
+    assert sa.metadata.annotations["meta.helm.sh/release-name"] == "anyscale-operator"
+    assert sa.metadata.annotations["azure.workload.identity/client-id"] == client_id
+    # Converged: a re-run changes nothing.
+    code, out, err = served.raks(capsys, "--config", str(tmp_path / "raks.yaml"), "plan", "--detailed-exitcode")
+    assert code == 0, out + err

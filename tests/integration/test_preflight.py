@@ -81,8 +81,8 @@ def test_each_problem_is_one_clear_row_before_any_write(served, capsys, monkeypa
     provider = found[("global", "provider Microsoft.Network")]
     assert (provider["status"], provider["fix"]) == ("fail", "az provider register --namespace Microsoft.Network")
     helm = found[("tools", "helm")]
-    assert (helm["status"], helm["figure"]) == ("warn", "helm is not on PATH")  # sandbox: records, no binary
-    assert "install Helm 3 or 4" in helm["fix"]
+    # The default driver is Helm's engine in-process: no helm binary is needed.
+    assert helm["status"] == "ok" and helm["figure"].startswith("Helm v4.") and "engine" in helm["figure"]
     failing = [k for k, r in found.items() if r["status"] == "fail"]
     assert sorted(failing) == sorted(
         [("uksouth", "vm size a100"), ("swedencentral", "kubernetes 1.34.1"), ("global", "provider Microsoft.Network")]
@@ -102,6 +102,7 @@ def test_helm_version_is_read_from_the_binary(served, capsys, monkeypatch, tmp_p
     bin_dir = tmp_path / "bin"
     fake_tool(bin_dir, "helm", "v3.15.2+g1a500d5")
     monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("RAKS_HELM_DRIVER", "binary")  # the helm CLI instead of the engine
     code, out, _ = served.raks(capsys, "-o", "json", "preflight", "--regions", "uksouth")
     assert code == 0
     helm = rows(out)[("tools", "helm")]

@@ -137,7 +137,7 @@ CASES = [
     Case("env-unknown-var", None, ("RAKS_REGOINS",), env={"RAKS_REGOINS": "uksouth"}),
     Case("env-bad-tier", None, ("RAKS_KUBERNETES__TIER",), env={"RAKS_KUBERNETES__TIER": "Gold"}),
     Case("env-bad-regions", None, ("RAKS_REGIONS", "narnia"), env={"RAKS_REGIONS": "uksouth,narnia"}),
-    Case("env-bad-helm-driver", None, ("RAKS_HELM_DRIVER", "binary or records"), env={"RAKS_HELM_DRIVER": "kubectl"}),
+    Case("env-bad-helm-driver", None, ("RAKS_HELM_DRIVER", "engine or binary"), env={"RAKS_HELM_DRIVER": "kubectl"}),
     Case("env-bad-tags", None, ("RAKS_TAGS",), env={"RAKS_TAGS": "{team: [unclosed"}),
 ]
 

@@ -102,6 +102,18 @@ def kube(harness: Harness, tmp_path: Path) -> Iterator[Kube]:
         api.close()
 
 
+KUBERAY_CRDS = Path(__file__).parents[2] / "src/raks/sandbox/charts/kuberay-operator/crds"
+
+
+def _install_kuberay_crds(kube: Kube) -> None:
+    """What the kuberay-operator chart's crds/ installs: only then are ray.io kinds served."""
+    import yaml
+
+    ext = client.ApiextensionsV1Api(kube.api)
+    for path in sorted(KUBERAY_CRDS.glob("*.yaml")):
+        ext.create_custom_resource_definition(yaml.safe_load(path.read_text()))
+
+
 def _error(call: Callable[[], Any]) -> ApiException:
     with pytest.raises(ApiException) as info:
         call()
@@ -134,6 +146,10 @@ def test_dynamic_client_discovers_built_in_kinds_kuberay_and_applied_crds(kube: 
     }
     assert dyn.resources.get(api_version="storage.k8s.io/v1", kind="StorageClass").short_names == ["sc"]
     assert dyn.resources.get(api_version="apps/v1", kind="Deployment").subresources["status"]
+    with pytest.raises(Exception, match="No matches found"):  # no KubeRay before its CRDs
+        dyn.resources.get(api_version="ray.io/v1", kind="RayJob")
+    _install_kuberay_crds(kube)
+    dyn = kube.dynamic()
     rayjobs = dyn.resources.get(api_version="ray.io/v1", kind="RayJob")
     assert rayjobs.namespaced and "create" in rayjobs.verbs
 
@@ -249,9 +265,86 @@ def test_a_wrong_token_is_unauthorized(kube: Kube, harness: Harness) -> None:
     assert _error(lambda: client.CoreV1Api(gone).list_namespace()).status == 404
 
 
-def test_watch_is_refused_rather_than_hanging(kube: Kube) -> None:
-    err = _error(lambda: kube.core.list_namespace(watch=True, timeout_seconds=1))
-    assert err.status == 400 and "watch is not supported" in _status(err)["message"]
+def _watch_events(kube: Kube, **params: Any) -> list[tuple[str, str]]:
+    from kubernetes import watch
+
+    stream = watch.Watch().stream(kube.core.list_namespaced_config_map, "default", timeout_seconds=1, **params)
+    return [(e["type"], e["object"].metadata.name) for e in stream]
+
+
+def test_watch_streams_changes_after_a_resource_version_and_honours_selectors(kube: Kube) -> None:
+    start = kube.core.list_namespaced_config_map("default").metadata.resource_version
+    made = kube.core.create_namespaced_config_map(
+        "default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="w1", labels={"pick": "yes"}))
+    )
+    kube.core.patch_namespaced_config_map("w1", "default", {"data": {"k": "v"}})
+    kube.core.create_namespaced_config_map("default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="w2")))
+    kube.core.delete_namespaced_config_map("w1", "default")
+    # Every change after `start`, in order; the stream ends at timeoutSeconds.
+    assert _watch_events(kube, resource_version=start) == [
+        ("ADDED", "w1"), ("MODIFIED", "w1"), ("ADDED", "w2"), ("DELETED", "w1")
+    ]  # fmt: skip
+    assert _watch_events(kube, resource_version=start, label_selector="pick=yes") == [
+        ("ADDED", "w1"), ("MODIFIED", "w1"), ("DELETED", "w1")
+    ]  # fmt: skip
+    assert _watch_events(kube, resource_version=made.metadata.resource_version) == [
+        ("MODIFIED", "w1"), ("ADDED", "w2"), ("DELETED", "w1")
+    ]  # fmt: skip
+    # Without a resourceVersion: what exists now, as ADDED events.
+    assert _watch_events(kube) == [("ADDED", "kube-root-ca.crt"), ("ADDED", "w2")]
+
+
+def test_watch_from_a_resource_version_the_emulator_forgot_says_410_expired(tmp_path: Path) -> None:
+    from kubernetes import watch
+
+    tls = ensure_tls(tmp_path / "tls")
+    (tmp_path / "state").mkdir()
+    world = World(tmp_path / "state", "instant")
+    with world.lock:
+        token = world.kube.create_cluster("cforget", VERSION)
+        cluster = world.kube.cluster("cforget")
+        assert cluster is not None
+        before = cluster.resource_version
+        world.kube.set_blob_driver("cforget", False)  # a change after `before`
+    world.close()
+    again = World(tmp_path / "state", "instant")  # a restarted emulator keeps objects, not history
+    server = HttpsServer(again, "main", str(tls.server_cert), str(tls.server_key))
+    server.start()
+    api = client.ApiClient(_configuration(f"{server.url}/k8s/cforget", tls.ca_cert, token))
+    try:
+        core = client.CoreV1Api(api)
+        # Without timeoutSeconds the python client retries once after a 410, then raises it.
+        with pytest.raises(ApiException) as info:
+            for _ in watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=before):
+                pass
+        assert info.value.status == 410 and "too old resource version" in str(info.value)
+        # A resourceVersion from after the restart resumes.
+        now = core.list_namespaced_config_map("default").metadata.resource_version
+        core.create_namespaced_config_map("default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="new")))
+        events = watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=now,
+                                      timeout_seconds=1)  # fmt: skip
+        assert [(e["type"], e["object"].metadata.name) for e in events] == [("ADDED", "new")]
+    finally:
+        api.close()
+        server.stop()
+        again.close()
+
+
+def test_watch_list_sends_initial_events_then_a_bookmark(kube: Kube) -> None:
+    # client-go's WatchList (reflector.go): sendInitialEvents needs NotOlderThan and bookmarks.
+    path = "/api/v1/namespaces/default/configmaps"
+    query = [("watch", "true"), ("sendInitialEvents", "true"), ("allowWatchBookmarks", "true"),
+             ("resourceVersionMatch", "NotOlderThan"), ("timeoutSeconds", "1")]  # fmt: skip
+    pool = kube.api.rest_client.pool_manager
+    url = f"{kube.harness.url}/k8s/{kube.key}{path}"
+    headers = {"Authorization": f"Bearer {kube.token}"}
+    resp = pool.request("GET", url, fields=query, headers=headers)
+    assert resp.status == 200
+    events = [json.loads(line) for line in resp.data.decode().splitlines() if line]
+    assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
+    assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+    bad = [q for q in query if q[0] != "resourceVersionMatch"]
+    assert pool.request("GET", url, fields=bad, headers=headers).status == 422
 
 
 def test_list_pages_with_limit_and_continue(kube: Kube) -> None:
@@ -474,6 +567,7 @@ def test_merge_json_and_strategic_patches(kube: Kube) -> None:
 
 
 def test_custom_resources_refuse_strategic_merge_patch(kube: Kube) -> None:
+    _install_kuberay_crds(kube)
     rayclusters = kube.resource("ray.io/v1", "RayCluster")
     rayclusters.create(
         namespace="default",
@@ -558,6 +652,7 @@ def _wait_for_end(kube: Kube, name: str) -> tuple[dict[str, Any], list[tuple[str
 
 
 def test_a_rayjob_runs_to_success_or_to_the_requested_failure(kube: Kube) -> None:
+    _install_kuberay_crds(kube)
     kube.custom.create_namespaced_custom_object("ray.io", "v1", "default", "rayjobs", _rayjob("tune"))
     kube.custom.create_namespaced_custom_object(
         "ray.io", "v1", "default", "rayjobs", _rayjob("broken", **{"sandbox.raks.dev/outcome": "failed"})

@@ -86,19 +86,29 @@ def open_target(
 
 
 def helm_driver(sandbox: bool) -> str:
-    """RAKS_HELM_DRIVER, checked: binary runs the helm binary (against the emulated clusters
-    too); records writes Helm's release records (the sandbox's default)."""
-    driver = os.environ.get("RAKS_HELM_DRIVER") or ("records" if sandbox else "binary")
-    if driver not in ("binary", "records"):
-        raise ConfigError(f"RAKS_HELM_DRIVER: '{driver}' is not allowed (use binary or records)")
+    """RAKS_HELM_DRIVER, checked: engine (the default, Azure and sandbox alike) runs Helm v4's
+    engine in-process; binary runs the helm CLI found on PATH."""
+    from raks.adapters.helm import DRIVERS
+
+    driver = os.environ.get("RAKS_HELM_DRIVER") or "engine"
+    if driver not in DRIVERS:
+        raise ConfigError(f"RAKS_HELM_DRIVER: '{driver}' is not allowed (use {' or '.join(DRIVERS)})")
     return driver
+
+
+def sandbox_charts() -> Path:
+    """The sandbox's stand-in charts (one per pinned chart), shipped inside the package."""
+    from importlib.resources import files
+
+    return Path(str(files("raks.sandbox") / "charts"))
 
 
 def context_extra(target: AzureTarget) -> dict[str, Any]:
     """How in-cluster steps reach Helm and Anyscale for this target.
 
-    Against the sandbox, Helm releases are written as Helm's own release records (nothing
-    would run a chart's pods) and the real anyscale CLI is pointed at the emulated Anyscale.
+    Against the sandbox, every add-on's chart comes from the sandbox's stand-in charts (a local
+    chart folder, as an air-gapped user would give) and the real anyscale CLI is pointed at the
+    emulated Anyscale.
     """
     from raks.adapters.anyscale import Anyscale, AnyscaleTarget
     from raks.adapters.graph import Graph
@@ -111,6 +121,10 @@ def context_extra(target: AzureTarget) -> dict[str, Any]:
             "ANYSCALE_SSL_CA_CERT": ep["ca_bundle"],
             "ANYSCALE_TELEMETRY_SAMPLE_RATE": "0",
         }
-        anyscale = Anyscale(AnyscaleTarget(env=env, default_token="sss_raks_sandbox"))
-        return {"helm_driver": driver, "anyscale": anyscale, "graph": Graph(target)}
+        return {
+            "helm_driver": driver,
+            "helm_chart_dir": str(sandbox_charts()),
+            "anyscale": Anyscale(AnyscaleTarget(env=env, default_token="sss_raks_sandbox")),
+            "graph": Graph(target),
+        }
     return {"helm_driver": driver, "anyscale": Anyscale(AnyscaleTarget()), "graph": Graph(target)}

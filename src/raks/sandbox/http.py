@@ -7,6 +7,7 @@ Each emulated API (ARM, Kubernetes, Anyscale, the control API) is a handler
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -58,6 +59,10 @@ class Response:
     content_type: str = "application/json"
     # Faults: close the connection without answering (a "connection reset").
     reset: bool = False
+    # A streamed body (a Kubernetes watch): chunks sent with chunked transfer encoding once the
+    # world's lock is released; an empty chunk means "nothing yet" (the server then checks that the
+    # client is still connected). Closing the iterator ends the stream.
+    stream: Iterator[bytes] | None = None
 
     def encoded(self) -> bytes:
         if self.body is None:

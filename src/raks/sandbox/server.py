@@ -7,6 +7,7 @@ is decided by `World.dispatch`.
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import ssl
 import threading
@@ -14,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from raks.sandbox.http import Request
+from raks.sandbox.http import Request, Response
 
 if TYPE_CHECKING:
     from raks.sandbox.world import World
@@ -26,6 +27,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     world: World
     api: str  # "main" or "anyscale"
+    stopping: threading.Event  # set on stop: open watch streams end
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -59,6 +61,9 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if resp.stream is not None:
+            self._stream(resp)
+            return
         payload = resp.encoded()
         self.send_response(resp.status)
         if payload or resp.body is not None:
@@ -69,6 +74,49 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _stream(self, resp: Response) -> None:
+        """A watch: chunked HTTP/1.1 until the stream ends, the client leaves or the server stops."""
+        assert resp.stream is not None
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        for key, value in resp.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            for chunk in resp.stream:
+                if self.server.stopping.is_set() or (not chunk and self._client_left()):
+                    break
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+            else:
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+                return
+        except OSError:
+            pass
+        finally:
+            resp.stream.close()  # type: ignore[attr-defined]
+        self.close_connection = True  # ended early: no terminating chunk, the connection goes
+
+    def _client_left(self) -> bool:
+        """Whether a watching client closed its connection (it sends nothing while it watches)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            self.connection.setblocking(False)
+            try:
+                return not self.connection.recv(1)
+            finally:
+                self.connection.setblocking(True)
+        except ssl.SSLWantReadError:
+            return False
+        except (OSError, ValueError):
+            return True
 
     def _read_chunked(self) -> bytes:
         data = b""
@@ -90,6 +138,7 @@ class HttpsServer:
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.world = world
         self._server.api = api
+        self._server.stopping = threading.Event()
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
@@ -107,5 +156,6 @@ class HttpsServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._server.stopping.set()
         self._server.shutdown()
         self._server.server_close()

@@ -64,7 +64,7 @@ def helm_for(ctx: Context, region: str) -> Helm:
     helms: dict[str, Helm] = ctx.extra.setdefault("helm", {})
     with _lock:
         if region not in helms:
-            helms[region] = Helm(kube, kubeconfig, driver=str(ctx.extra.get("helm_driver", "binary")))
+            helms[region] = Helm(kube, kubeconfig, driver=str(ctx.extra.get("helm_driver", "engine")))
         return helms[region]
 
 

@@ -4,6 +4,12 @@
 Values are the shipped templates (templates/helm/*.yaml) merged with what raks computes and
 then with the user's `addons.<name>.values`. A release already at the wanted chart version with
 the same values is left alone (observed from Helm's own release records).
+
+raks never creates an object a chart renders: it passes what the chart needs through values (the
+operator's workload-identity client id is `global.auth.iamIdentity`, which the anyscale-operator
+chart's templates/service_account.yaml puts on its ServiceAccount). An object an earlier raks
+made is handed over to the release first (see HANDOVER). A release an interrupted run left
+pending-* is rolled back (or uninstalled, if never deployed) before the next upgrade.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from raks import names, templating, vm_sizes
-from raks.adapters.helm import Chart, canonical
+from raks.adapters.helm import Chart, Pending, canonical
 from raks.config import Addon, Pool, RaksConfig
 from raks.steps.base import ABSENT, CREATE, DELETED, NOOP, UPDATE, Context, Diff, NeedsUnknown, Step
 from raks.steps.identity import IDENTITY
@@ -89,9 +95,54 @@ def values_for(ctx: Context, addon: str, region: str) -> dict[str, Any]:
     return templating.merge(values, addon_cfg.values)
 
 
-def chart_of(cfg: RaksConfig, addon: str) -> Chart:
+# Objects raks itself applied before it let the chart render them (raks <= this change made the
+# operator's ServiceAccount in kube-objects; anyscale-operator 1.2.1 renders it in
+# templates/service_account.yaml). Helm refuses to install over them ("invalid ownership
+# metadata"), so they are handed over to the release first.
+HANDOVER: dict[str, list[dict[str, Any]]] = {
+    "anyscale_operator": [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": names.OPERATOR_SERVICE_ACCOUNT}},
+    ],
+}
+# Helm adopts an existing object that carries its ownership metadata: label
+# app.kubernetes.io/managed-by=Helm and annotations meta.helm.sh/release-name and
+# meta.helm.sh/release-namespace naming the release (helm/helm pkg/action/validate.go,
+# checkOwnership / requireValue).
+HELM_MANAGED_BY = ("app.kubernetes.io/managed-by", "Helm")
+RELEASE_NAME = "meta.helm.sh/release-name"
+RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
+
+
+def chart_of(cfg: RaksConfig, addon: str, chart_dir: str | None = None) -> Chart:
+    """The add-on's chart; `chart_dir` (a local chart folder) replaces an https repository (a
+    local folder the user gave stays)."""
     a: Addon = getattr(cfg.addons, addon)
-    return Chart(release=a.release, chart=a.chart, repo=a.repo, version=a.version, namespace=a.namespace)
+    chart = Chart(release=a.release, chart=a.chart, repo=a.repo, version=a.version, namespace=a.namespace)
+    if chart_dir and not chart.local:
+        chart = Chart(release=a.release, chart=a.chart, repo=chart_dir, version=a.version, namespace=a.namespace)
+    return chart
+
+
+def chart_for(ctx: Context, addon: str) -> Chart:
+    return chart_of(ctx.cfg, addon, ctx.extra.get("helm_chart_dir"))
+
+
+def handover_objects(chart: Chart, addon: str) -> list[dict[str, Any]]:
+    out = []
+    for obj in HANDOVER.get(addon, []):
+        copy = {**obj, "metadata": {**obj["metadata"], "namespace": chart.namespace}}
+        out.append(copy)
+    return out
+
+
+def owned_by_release(obj: dict[str, Any], chart: Chart) -> bool:
+    meta = obj.get("metadata") or {}
+    labels, notes = meta.get("labels") or {}, meta.get("annotations") or {}
+    return (
+        labels.get(HELM_MANAGED_BY[0]) == HELM_MANAGED_BY[1]
+        and notes.get(RELEASE_NAME) == chart.release
+        and notes.get(RELEASE_NAMESPACE) == chart.namespace
+    )
 
 
 class HelmReleaseStep(Step):
@@ -108,50 +159,90 @@ class HelmReleaseStep(Step):
         self.title = f"helm {chart.release} ({chart.chart} {chart.version})"
 
     def observe(self, ctx: Context) -> dict[str, Any] | None:
+        """The deployed release, and a pending-* revision an interrupted run left (both from the
+        region's one list of Helm records)."""
         from raks.steps.cluster_access import helm_for
 
-        return helm_for(ctx, self.in_region).current(chart_of(ctx.cfg, self.addon))
+        helm = helm_for(ctx, self.in_region)
+        chart = chart_for(ctx, self.addon)
+        release, pending = helm.current(chart), helm.pending(chart)
+        if release is None and pending is None:
+            return None
+        return {"release": release, "pending": pending}
 
     def desired(self, ctx: Context) -> dict[str, Any]:
-        chart = chart_of(ctx.cfg, self.addon)
+        chart = chart_for(ctx, self.addon)
         return {"chart": chart.chart, "version": chart.version, "values": values_for(ctx, self.addon, self.in_region)}
 
     def diff(self, ctx: Context, desired: dict[str, Any], observed: dict[str, Any] | None) -> Diff:
-        if observed is None:
-            return Diff(CREATE)
-        meta = (observed.get("chart") or {}).get("metadata") or {}
-        fields = []
-        if meta.get("name") != desired["chart"] or meta.get("version") != desired["version"]:
-            fields.append(f"chart {meta.get('name')} {meta.get('version')} -> {desired['chart']} {desired['version']}")
-        if canonical(observed.get("config")) != canonical(desired["values"]):
-            fields.append("values")
-        return Diff(UPDATE, fields) if fields else Diff(NOOP)
+        release = (observed or {}).get("release")
+        pending: Pending | None = (observed or {}).get("pending")
+        notes = [f"recover {pending.describe()}"] if pending else []
+        if release is None:
+            diff = Diff(CREATE)
+        else:
+            meta = (release.get("chart") or {}).get("metadata") or {}
+            fields = ["status"] if pending else []
+            if meta.get("name") != desired["chart"] or meta.get("version") != desired["version"]:
+                fields.append(
+                    f"chart {meta.get('name')} {meta.get('version')} -> {desired['chart']} {desired['version']}"
+                )
+            if canonical(release.get("config")) != canonical(desired["values"]):
+                fields.append("values")
+            diff = Diff(UPDATE, fields) if fields else Diff(NOOP)
+        if diff.changes:
+            # Only when Helm runs anyway: a converged re-run reads nothing more.
+            notes += [f"hand {describe(o)} (made by an earlier raks) over to Helm" for o in self._to_hand_over(ctx)]
+        diff.note = "; ".join(notes)
+        return diff
+
+    def _to_hand_over(self, ctx: Context) -> list[dict[str, Any]]:
+        """Objects the chart renders that exist without the release's ownership metadata."""
+        from raks.steps.cluster_access import cluster_client
+
+        chart = chart_for(ctx, self.addon)
+        wanted = handover_objects(chart, self.addon)
+        if not wanted:
+            return []
+        try:
+            kube, _ = cluster_client(ctx, self.in_region)
+        except NeedsUnknown:
+            return []  # a plan before the cluster exists: nothing to hand over yet
+        found = [kube.get(o) for o in wanted]
+        return [o for o in found if o is not None and not owned_by_release(o, chart)]
 
     def apply(
         self, ctx: Context, diff: Diff, desired: dict[str, Any], observed: dict[str, Any] | None
     ) -> dict[str, Any]:
-        from raks.steps.cluster_access import helm_for
+        from raks.steps.cluster_access import cluster_client, helm_for
 
         helm = helm_for(ctx, self.in_region)
-        chart = chart_of(ctx.cfg, self.addon)
+        chart = chart_for(ctx, self.addon)
+        kube, _ = cluster_client(ctx, self.in_region)
+        # An interrupted run left the release pending-*: Helm refuses any other operation on it
+        # until it is rolled back (or, never deployed, uninstalled).
+        helm.recover(chart)
+        for obj in self._to_hand_over(ctx):
+            meta = obj["metadata"]
+            meta.setdefault("labels", {})[HELM_MANAGED_BY[0]] = HELM_MANAGED_BY[1]
+            meta.setdefault("annotations", {}).update({RELEASE_NAME: chart.release, RELEASE_NAMESPACE: chart.namespace})
+            kube.replace(obj)
         helm.upgrade_install(chart, desired["values"])
-        if self.addon == "kuberay_operator" and diff.action != CREATE:
+        if self.addon == "kuberay_operator" and (observed or {}).get("release") is not None:
             # Helm never upgrades CRDs: apply the new chart's ones, or new RayJob fields are lost.
-            from raks.steps.cluster_access import cluster_client
-
-            kube, _ = cluster_client(ctx, self.in_region)
             for crd in helm.show_crds(chart):
                 kube.apply(crd)
-        return helm.current(chart) or {}
+        return {"release": helm.current(chart), "pending": None}
 
     def outputs(self, ctx: Context, observed: dict[str, Any] | None) -> dict[str, Any]:
-        if not observed:
+        release = (observed or {}).get("release")
+        if not release:
             return {}
-        meta = (observed.get("chart") or {}).get("metadata") or {}
+        meta = (release.get("chart") or {}).get("metadata") or {}
         return {
-            "release": observed.get("name"),
+            "release": release.get("name"),
             "chart_version": meta.get("version"),
-            "revision": observed.get("version"),
+            "revision": release.get("version"),
         }
 
     def destroy(self, ctx: Context) -> str:
@@ -163,12 +254,16 @@ class HelmReleaseStep(Step):
             helm = helm_for(ctx, self.in_region)
         except NeedsUnknown:
             return ABSENT
-        chart = chart_of(ctx.cfg, self.addon)
-        if helm.current(chart) is None and not helm.records(chart):
+        chart = chart_for(ctx, self.addon)
+        if not helm.records(chart):
             return ABSENT
         if not ctx.plan:
             helm.uninstall(chart)
         return DELETED
+
+
+def describe(obj: dict[str, Any]) -> str:
+    return f"{obj['kind']} {obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}".replace(" /", " ")
 
 
 def release_status(ctx: Context, region: str) -> dict[str, Any]:
@@ -181,7 +276,7 @@ def release_status(ctx: Context, region: str) -> dict[str, Any]:
     helm = helm_for(ctx, region)
     out = []
     for addon in addons_for(ctx.cfg):
-        chart = chart_of(ctx.cfg, addon)
+        chart = chart_for(ctx, addon)
         current = helm.current(chart)
         meta = ((current or {}).get("chart") or {}).get("metadata") or {}
         out.append(

@@ -1,7 +1,12 @@
-"""Kubernetes objects of a region: the operator namespace and service account (workload
-identity), the BlobFuse2 StorageClass and the ReadWriteMany PVC; with spot fallback pools the
-autoscaler's priority-expander ConfigMap; with platform kuberay and `kuberay.dashboard.public`
-the Ray dashboard Ingress (removed again when the setting is off).
+"""Kubernetes objects of a region: the operator namespace, the BlobFuse2 StorageClass and the
+ReadWriteMany PVC; with spot fallback pools the autoscaler's priority-expander ConfigMap; with
+platform kuberay the service account Ray pods run as (workload identity) and, with
+`kuberay.dashboard.public`, the Ray dashboard Ingress (removed again when the setting is off).
+
+Nothing a chart renders is made here: with platform anyscale the operator's ServiceAccount is the
+anyscale-operator chart's (templates/service_account.yaml, annotated from
+global.auth.iamIdentity); Helm refuses to install over an object it does not own. The KubeRay
+chart renders only its operator's own account, so `ray-workloads` stays raks'.
 
 All of them are applied with server-side apply as raks' field manager; only what raks sets is
 compared. StorageClass parameters cannot change in place, so such a change is reported with
@@ -34,9 +39,6 @@ def desired_objects(ctx: Context) -> list[dict[str, Any]]:
 
     ns = templating.load("kube/namespace.yaml", tdir)
     ns["metadata"]["name"] = ns_name
-    sa = templating.load("kube/serviceaccount.yaml", tdir)
-    sa["metadata"].update({"name": names.workload_identity(cfg)[1], "namespace": ns_name})
-    sa["metadata"].setdefault("annotations", {})[WORKLOAD_CLIENT_ID] = client_id
     sc = templating.load("kube/storageclass.yaml", tdir)
     sc["metadata"]["name"] = cfg.storage.pvc_name
     sc["parameters"].update(
@@ -46,7 +48,12 @@ def desired_objects(ctx: Context) -> list[dict[str, Any]]:
     pvc["metadata"].update({"name": cfg.storage.pvc_name, "namespace": ns_name})
     pvc["spec"]["storageClassName"] = cfg.storage.pvc_name
     pvc["spec"]["resources"]["requests"]["storage"] = cfg.storage.pvc_size
-    objects = [ns, sa, sc, pvc]
+    objects = [ns, sc, pvc]
+    if cfg.platform == "kuberay":
+        sa = templating.load("kube/serviceaccount.yaml", tdir)
+        sa["metadata"].update({"name": names.workload_identity(cfg)[1], "namespace": ns_name})
+        sa["metadata"].setdefault("annotations", {})[WORKLOAD_CLIENT_ID] = client_id
+        objects.insert(1, sa)
     if pools.has_fallback(cfg.pools):
         objects.append(
             {
@@ -112,7 +119,7 @@ class KubeObjectsStep(Step):
         self.region = region
         self.key = f"{region}/kube-objects"
         self.needs = (f"{region}/cluster", IDENTITY, STORAGE)
-        self.title = "Kubernetes objects (namespace, service account, StorageClass, PVC)"
+        self.title = "Kubernetes objects (namespace, StorageClass, PVC)"
 
     def observe(self, ctx: Context) -> dict[str, Any] | None:
         from raks.adapters.kube import MANAGED_BY

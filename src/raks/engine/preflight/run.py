@@ -149,7 +149,7 @@ def run(
         if graph is not None and cfg.platform == "anyscale":
             reads.submit("service-principal", service_principal.sp_row, cfg, graph)
         if check_tools and tools.needs_helm(cfg):
-            reads.submit("helm", tool_probe.helm)
+            reads.submit("helm", tools.helm_probe, env)
         if check_tools and cfg.platform == "anyscale":
             reads.submit("anyscale", tool_probe.anyscale)
 

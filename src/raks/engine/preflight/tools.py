@@ -1,14 +1,16 @@
-"""Preflight rows about local tools: helm 3/4, and the anyscale CLI with its token.
+"""Preflight rows about local tools: Helm (its in-process engine, or with RAKS_HELM_DRIVER=binary
+the helm 3/4 CLI), and the anyscale CLI with its token.
 
 A group of its own so a caller can leave it out. `strict` is False against the sandbox, where the
-Helm adapter writes release records itself and the Anyscale CLI's auth is up to the emulator:
-missing tools are then warnings, not failures.
+Anyscale CLI's auth is up to the emulator: missing tools are then warnings, not failures.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
+from raks.adapters import tools as tool_probe
 from raks.adapters.anyscale import MIN_CLI_VERSION
 from raks.adapters.tools import Tool, version_tuple
 from raks.config import RaksConfig
@@ -23,8 +25,29 @@ def needs_helm(cfg: RaksConfig) -> bool:
     return any(addon.enabled for _, addon in cfg.addons)
 
 
+def helm_probe(environ: Mapping[str, str] | None = None) -> Tool:
+    """The Helm raks will run: the engine (default), or the helm CLI with RAKS_HELM_DRIVER=binary."""
+    env = os.environ if environ is None else environ
+    if env.get("RAKS_HELM_DRIVER") == "binary":
+        return tool_probe.helm()
+    try:
+        import helm_python
+
+        version = helm_python.helm_sdk_version()  # loads the engine's library: a real check
+    except Exception as exc:  # ImportError, or the native library failing to load
+        return Tool("helm engine", None, error=f"{type(exc).__name__}: {exc}")
+    return Tool("helm engine", str(helm_python.library_path), f"Helm {version} engine (helm-python-sdk)", 4)
+
+
 def helm_row(tool: Tool, strict: bool) -> Row:
     bad = FAIL if strict else WARN
+    if tool.name == "helm engine":
+        if tool.path is None:
+            return Row(
+                TOOLS, "helm", bad, f"the Helm engine cannot load ({tool.error})",
+                "pip install helm-python-sdk (a raks dependency), or set RAKS_HELM_DRIVER=binary to use the helm CLI",
+            )  # fmt: skip
+        return Row(TOOLS, "helm", OK, tool.version)
     install = "install Helm 3 or 4 (https://helm.sh/docs/intro/install/) and put it on PATH"
     if tool.path is None:
         return Row(TOOLS, "helm", bad, "helm is not on PATH", install)

@@ -1,29 +1,54 @@
 """The Kubernetes API server of each emulated AKS cluster, at `/k8s/<cluster key>/...`.
 
-A faithful-enough kube-apiserver for the real `kubernetes` client (typed and dynamic):
-discovery, CRUD on the kinds raks touches (plus any a CRD adds), label/field selectors,
-pagination, the three PATCH formats, server-side apply with managedFields (no-op applies keep
-resourceVersion; conflicts between field managers unless `force`), validation with the real
-422/409/404 Status objects, bearer-token auth, and per-cluster increasing resourceVersions.
+A faithful-enough kube-apiserver for the real clients: the `kubernetes` Python client (typed and
+dynamic), kubectl v1.32 and the Helm v4 engine (client-go). Emulated:
+- discovery (/version, /api, /apis, per group-version; the aggregated format is answered with the
+  plain one, which clients accept as from a pre-1.26 server);
+- OpenAPI v2 (`/openapi/v2`, gnostic protobuf or JSON) and v3 (`/openapi/v3` index and one document
+  per group-version) for the served kinds, enough for Helm's/kubectl's client-side validation
+  (unknown top-level fields, ObjectMeta types) and `kubectl explain` (see `openapi`);
+- CRUD on the kinds raks touches (plus any a CRD adds), label/field selectors, pagination, the three
+  PATCH formats, server-side apply with managedFields (no-op applies keep resourceVersion; conflicts
+  between field managers unless `force`), validation with the real 422/409/404 Status objects,
+  bearer-token auth, per-cluster increasing resourceVersions;
+- watches (`?watch=true`, also the old /watch/ paths): chunked newline-delimited WatchEvents from a
+  resourceVersion, synthetic ADDED events, `sendInitialEvents` (WatchList) with its bookmark,
+  BOOKMARKs, `timeoutSeconds`, 410 Expired for a resourceVersion older than the in-memory event log
+  (it starts empty when the emulator starts), selectors applied to old and new versions (`watch`);
+- protobuf request bodies for Secret, ConfigMap, Namespace and DeleteOptions (what client-go
+  clientsets such as Helm's release storage send); other protobuf bodies get 415, and every response
+  is JSON (`protobuf`);
+- server-side printing: a meta.k8s.io/v1 Table for `kubectl get` with the columns printers.go
+  defines per kind, `-o wide` ones at priority 1, a CRD's additionalPrinterColumns (`tables`).
 
 Modelled controllers act instantly or lazily by wall-clock time (see `behaviors`, `operator`):
 namespaces get their `default` ServiceAccount, PVCs bind and get a PersistentVolume, Deployments
-and DaemonSets report ready, and the KubeRay operator moves RayJobs to SUCCEEDED (always on:
-the sandbox's Helm releases are records, so no `kuberay-operator` pod runs). Not modelled:
-watches (400 BadRequest), pods being scheduled, namespaces lingering in Terminating.
+report ready and get their ReplicaSet (ready at once), DaemonSets report ready, a LoadBalancer
+Service gets an address (at once, or after the `sandbox.raks.dev/address-after-seconds`
+annotation's delay), and, once the KubeRay CRDs are installed, the KubeRay operator moves RayJobs
+to SUCCEEDED (no `kuberay-operator` pod runs). Watches settle the lazy controllers while they wait.
 
-The state lives in `world.state["kube"][key]`; World serialises every call under its lock.
+Not modelled: pods being created or scheduled (Deployments make no Pods; `kubectl get pods` lists
+only Pods created through the API), namespaces lingering in Terminating (deleting a namespace
+removes its objects at once), admission webhooks, RBAC authorization (any valid token is
+cluster-admin), server-side field validation (`fieldValidation=Strict` is not checked server-side:
+the OpenAPI v2 document lists no paths, so clients validate client-side), protobuf responses,
+watches on Tables (`kubectl get -w` falls back to client-side printing), exec/logs/port-forward.
+
+The state lives in `world.state["kube"][key]`; World serialises every call under its lock (a watch
+takes it for each poll and waits on `KubeRouter.changed` without holding it).
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 from typing import TYPE_CHECKING, Any
 
 from raks.sandbox.http import Request, Response
 from raks.sandbox.kube import api, behaviors, nodes, operator
 from raks.sandbox.kube.errors import KubeError, no_route, unauthorized
-from raks.sandbox.kube.store import Cluster, clone
+from raks.sandbox.kube.store import Cluster, EventLog, clone
 
 if TYPE_CHECKING:
     from raks.sandbox.world import World
@@ -73,6 +98,8 @@ _DRIVER_SPECS: dict[str, dict[str, Any]] = {
 class KubeRouter:
     def __init__(self, world: World) -> None:
         self.world = world
+        self.changed = threading.Condition(world.lock)  # wakes watches after a write
+        self._logs: dict[str, EventLog] = {}  # per cluster, in memory only
 
     # -- used by the AKS emulation ----------------------------------------------------------
     @property
@@ -82,7 +109,16 @@ class KubeRouter:
 
     def _cluster(self, key: str) -> Cluster | None:
         data = self._clusters.get(key)
-        return Cluster(key, data, self.world.now) if data is not None else None
+        if data is None:
+            return None
+        log = self._logs.get(key)
+        if log is None:
+            log = self._logs[key] = EventLog(int(data.get("rv", 1)), self.changed)
+        return Cluster(key, data, self.world.now, log)
+
+    def cluster(self, key: str) -> Cluster | None:
+        """The cluster's API state (callers hold the world's lock)."""
+        return self._cluster(key)
 
     def create_cluster(self, key: str, version: str) -> str:
         """A fresh cluster's API server (idempotent: an existing one keeps its objects and token)."""
@@ -102,6 +138,9 @@ class KubeRouter:
 
     def delete_cluster(self, key: str) -> None:
         self._clusters.pop(key, None)
+        self._logs.pop(key, None)
+        with self.changed:
+            self.changed.notify_all()
 
     def token(self, key: str) -> str | None:
         data = self._clusters.get(key)
@@ -140,7 +179,7 @@ class KubeRouter:
             if not _authorized(req, cluster.token):
                 raise unauthorized()
             operator.settle(cluster)
-            return api.serve(cluster, req, rest)
+            return api.serve(cluster, req, rest, self)
         except KubeError as e:
             return Response(e.code, e.status())
         except Exception as e:  # an emulator bug: answer like the API server would, not by hanging up

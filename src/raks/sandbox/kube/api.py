@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from raks.sandbox.http import Request, Response
-from raks.sandbox.kube import discovery, writes
-from raks.sandbox.kube.catalog import Catalog, ResourceType
+from raks.sandbox.kube import discovery, openapi, protobuf, tables, watch, writes
+from raks.sandbox.kube.catalog import CRD_KEY, Catalog, ResourceType
 from raks.sandbox.kube.errors import (
     KubeError,
     bad_request,
@@ -22,6 +22,7 @@ from raks.sandbox.kube.errors import (
     invalid_value,
     method_not_allowed,
     no_route,
+    not_acceptable,
     not_found,
     required,
     unsupported_media_type,
@@ -30,6 +31,9 @@ from raks.sandbox.kube.fields import Writer
 from raks.sandbox.kube.patches import json_patch, merge_patch, strategic_merge_patch
 from raks.sandbox.kube.selectors import field_selector, label_selector
 from raks.sandbox.kube.store import Cluster, clone, object_key
+
+if TYPE_CHECKING:
+    from raks.sandbox.kube import KubeRouter
 
 APPLY = "application/apply-patch+yaml"
 PATCHES = {
@@ -48,14 +52,58 @@ class Target:
     subresource: str = ""  # "" or "status"
 
 
-def serve(cluster: Cluster, req: Request, path: str) -> Response:
+def serve(cluster: Cluster, req: Request, path: str, router: KubeRouter | None = None) -> Response:
     parts = [p for p in path.split("/") if p]
+    if parts[:1] == ["openapi"]:
+        return _openapi(cluster, req, parts[1:])
     doc = discovery.document(cluster.catalog, cluster.version, req, parts)
     if doc is not None:
         return doc
-    if "watch" in (parts[2:3] if parts[:1] == ["api"] else parts[3:4]):  # the old /watch/ paths
-        raise bad_request("watch is not supported by the raks sandbox")
-    return _dispatch(cluster, req, resolve(cluster.catalog, parts))
+    old_watch = "watch" in (parts[2:3] if parts[:1] == ["api"] else parts[3:4])  # the deprecated /watch/ paths
+    if old_watch:
+        parts.remove("watch")
+    t = resolve(cluster.catalog, parts)
+    if old_watch or _truthy(req.q("watch")):
+        if req.method != "GET" or t.subresource or router is None:
+            raise method_not_allowed()
+        return _watch(cluster, req, t, router)
+    return _dispatch(cluster, req, t)
+
+
+def _watch(cluster: Cluster, req: Request, t: Target, router: KubeRouter) -> Response:
+    labels = label_selector(req.q("labelSelector"))
+    fields = field_selector(req.q("fieldSelector"), t.rt.field_labels)
+    name = t.name
+
+    def matches(obj: dict[str, Any]) -> bool:
+        return (not name or obj["metadata"].get("name") == name) and labels(obj) and fields(obj)
+
+    if t.rt.namespaced and t.namespace:
+        _require_namespace(cluster, t)
+    w = watch.Watch(router, cluster, t.rt, t.namespace, matches, req.q)
+    return Response(200, stream=w.start())
+
+
+def _openapi(cluster: Cluster, req: Request, parts: list[str]) -> Response:
+    if req.method not in ("GET", "HEAD"):
+        raise method_not_allowed()
+    crds = list(cluster.bucket(cluster.rt(CRD_KEY)).values())
+    accept = req.headers.get("accept", "")
+    if parts == ["v2"]:
+        doc = openapi.v2_document(cluster.catalog, crds, cluster.version)
+        if "proto-openapi" in accept or ("protobuf" in accept and "application/json" not in accept):
+            return Response(200, openapi.v2_protobuf(doc), content_type=openapi.PROTOBUF_V2_REPLY)
+        if accept and not any(t in accept for t in ("application/json", "*/*")):
+            raise not_acceptable(["application/json", openapi.PROTOBUF_V2])
+        return Response(200, doc)
+    if parts == ["v3"]:
+        return Response(200, openapi.v3_index(cluster.catalog, crds, cluster.version))
+    if parts[:1] == ["v3"] and len(parts) in (3, 4):
+        group, gv = ("", parts[2]) if parts[1] == "api" and len(parts) == 3 else (parts[2], parts[-1])
+        if (parts[1] == "apis") != (len(parts) == 4) or not cluster.catalog.in_version(group, gv):
+            raise no_route()
+        return Response(200, openapi.v3_document(cluster.catalog, crds, cluster.version, group, gv))
+    raise no_route()
 
 
 def resolve(catalog: Catalog, parts: list[str]) -> Target:
@@ -116,9 +164,19 @@ def _writer(cluster: Cluster, req: Request, t: Target, operation: str = "Update"
     return writes.Write(cluster, t.rt, writer, dry_run)
 
 
+def _decoded(req: Request) -> Any:
+    """A request body as JSON data, from JSON or (for the kinds `protobuf` knows) protobuf."""
+    if req.content_type == protobuf.MEDIA_TYPE:
+        doc = protobuf.decode(req.body)
+        if doc is None:
+            raise unsupported_media_type(["application/json", "application/yaml"])
+        return doc
+    return json.loads(req.body.decode("utf-8")) if req.body else None
+
+
 def _body(req: Request, rt: ResourceType) -> dict[str, Any]:
     try:
-        doc = json.loads(req.body.decode("utf-8")) if req.body else None
+        doc = _decoded(req)
     except (ValueError, UnicodeDecodeError) as e:
         raise bad_request(f"the object provided is unrecognized (must be of type {rt.kind}): {e}") from None
     if not isinstance(doc, dict):
@@ -165,14 +223,24 @@ def _require_namespace(cluster: Cluster, t: Target) -> None:
 
 
 def _get(cluster: Cluster, req: Request, t: Target) -> Response:
-    if _truthy(req.q("watch")):
-        raise bad_request("watch is not supported by the raks sandbox")
-    return Response(200, clone(_existing(cluster, t)))
+    obj = clone(_existing(cluster, t))
+    if tables.wants_table(req.headers.get("accept", "")) and not t.subresource:
+        return Response(200, _table(cluster, req, t, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]}))
+    return Response(200, obj)
+
+
+def _table(
+    cluster: Cluster, req: Request, t: Target, items: list[dict[str, Any]], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    crd = None
+    if t.rt.custom:
+        crds = cluster.bucket(cluster.rt(CRD_KEY)).values()
+        crd = next((c for c in crds if (c.get("spec") or {}).get("group") == t.rt.group
+                    and ((c.get("spec") or {}).get("names") or {}).get("plural") == t.rt.plural), None)  # fmt: skip
+    return tables.table(t.rt, items, metadata, cluster.now(), req.q("includeObject"), crd)
 
 
 def _list(cluster: Cluster, req: Request, t: Target) -> Response:
-    if _truthy(req.q("watch")):
-        raise bad_request("watch is not supported by the raks sandbox")
     labels = label_selector(req.q("labelSelector"))
     fields = field_selector(req.q("fieldSelector"), t.rt.field_labels)
     items = [o for o in cluster.items(t.rt, t.namespace) if labels(o) and fields(o)]
@@ -180,6 +248,8 @@ def _list(cluster: Cluster, req: Request, t: Target) -> Response:
     items, more = _page(items, req.q("limit"), req.q("continue"))
     if more:
         metadata["continue"], metadata["remainingItemCount"] = more
+    if tables.wants_table(req.headers.get("accept", "")):
+        return Response(200, _table(cluster, req, t, [clone(i) for i in items], metadata))
     return Response(200, _list_body(t.rt, items, metadata))
 
 
@@ -293,7 +363,7 @@ def _delete(cluster: Cluster, req: Request, t: Target) -> Response:
 
 def _delete_preconditions(req: Request, t: Target, old: dict[str, Any]) -> None:
     try:
-        options = json.loads(req.body.decode("utf-8")) if req.body else {}
+        options = _decoded(req) or {}
     except (ValueError, UnicodeDecodeError):
         raise bad_request("the body of the request could not be decoded as DeleteOptions") from None
     wanted = (options or {}).get("preconditions") or {}

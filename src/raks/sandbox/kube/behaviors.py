@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import json
 from typing import Any
 
 from raks.sandbox.kube.catalog import CRD_KEY, ResourceType, crd_types
@@ -28,6 +29,9 @@ ROOT_CA_DESCRIPTION = (
     "the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of "
     "Kubernetes clusters."
 )
+# A LoadBalancer Service with this annotation gets its address that many seconds after creation,
+# as cloud-provider-azure assigns a public IP some time after the Service exists.
+ADDRESS_AFTER_ANNOTATION = "sandbox.raks.dev/address-after-seconds"
 RESIZE_FORBIDDEN = (
     "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize"
 )
@@ -139,12 +143,28 @@ def _deployment_defaults(cluster: Cluster, obj: dict[str, Any], old: dict[str, A
     spec.setdefault(
         "strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
     )
+    # As for DaemonSets (SetDefaults_Deployment): a RollingUpdate strategy gets its parameters.
+    strategy = spec["strategy"]
+    if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+        strategy.setdefault("type", "RollingUpdate")
+        rolling = strategy.setdefault("rollingUpdate", {})
+        rolling.setdefault("maxSurge", "25%")
+        rolling.setdefault("maxUnavailable", "25%")
 
 
 def _daemonset_defaults(cluster: Cluster, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
     spec = _spec(obj)
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
+    # A given RollingUpdate strategy without its parameters gets them too (kubernetes
+    # pkg/apis/apps/v1/defaults.go SetDefaults_DaemonSet); Helm's legacy wait reads them
+    # (helm pkg/kube/ready.go daemonSetReady) and crashes on a nil rollingUpdate.
+    strategy = spec["updateStrategy"]
+    if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+        strategy.setdefault("type", "RollingUpdate")
+        rolling = strategy.setdefault("rollingUpdate", {})
+        rolling.setdefault("maxUnavailable", 1)
+        rolling.setdefault("maxSurge", 0)
 
 
 def _pod_defaults(cluster: Cluster, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
@@ -362,12 +382,38 @@ def _pvc_status(cluster: Cluster, pvc: dict[str, Any]) -> None:
         status.setdefault("capacity", {})["storage"] = wanted  # online expansion completes at once
 
 
+def address_delay(obj: dict[str, Any]) -> float:
+    """Seconds a LoadBalancer Service waits for its address (test hook; 0 = at once)."""
+    try:
+        return float((meta(obj).get("annotations") or {}).get(ADDRESS_AFTER_ANNOTATION, 0))
+    except ValueError:
+        return 0.0
+
+
 def _service_status(cluster: Cluster, obj: dict[str, Any]) -> None:
     if _spec(obj).get("type") != "LoadBalancer":
         obj["status"] = {"loadBalancer": {}}
         return
+    delay = address_delay(obj)
+    if delay > 0:  # the cloud provider assigns the address later (`operator.settle`)
+        started = cluster.timer(meta(obj).get("uid", ""))
+        if started is None or cluster.now() - started < delay:
+            obj["status"] = {"loadBalancer": {}}
+            return
     ip = str(ipaddress.IPv4Address("20.50.0.0") + _hash(obj) % 65000)
     obj["status"] = {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}}
+
+
+def settle_services(cluster: Cluster) -> None:
+    """LoadBalancer Services whose address was due: the address arrives (a status write)."""
+    rt = cluster.rt("/services")
+    for svc in list(cluster.items(rt)):
+        if address_delay(svc) <= 0 or cluster.timer(meta(svc).get("uid", "")) is None:
+            continue
+        new = clone(svc)
+        _service_status(cluster, new)
+        if new.get("status") != svc.get("status"):
+            cluster.save(rt, new, svc, "cloud-controller-manager", "status")
 
 
 def _crd_status(cluster: Cluster, obj: dict[str, Any]) -> None:
@@ -414,8 +460,55 @@ def after_write(cluster: Cluster, rt: ResourceType, obj: dict[str, Any], created
         seed_namespace(cluster, meta(obj)["name"])
     elif rt.store_key == "/persistentvolumeclaims":
         sync_volume(cluster, obj)
-    elif rt.group == "ray.io" and created:
+    elif (rt.group == "ray.io" and created) or (rt.store_key == "/services" and created and address_delay(obj) > 0):
         cluster.start_timer(meta(obj)["uid"])
+    elif rt.store_key == "apps/deployments":
+        sync_replica_sets(cluster, obj)
+
+
+def sync_replica_sets(cluster: Cluster, deployment: dict[str, Any]) -> None:
+    """The Deployment controller's ReplicaSets: one for the current pod template, ready at once, and
+    the older ones scaled to 0 (kubernetes pkg/controller/deployment/sync.go). Helm's legacy wait
+    looks for it: an owned ReplicaSet whose template equals the Deployment's, ignoring the
+    pod-template-hash label (helm pkg/kube/deploymentutil.go FindNewReplicaSet, ready.go)."""
+    rt = cluster.rt("apps/replicasets")
+    m, spec = meta(deployment), _spec(deployment)
+    template = clone(spec.get("template") or {})
+    # pod-template-hash: a hash of the template in the alphabet of rand.SafeEncodeString (no vowels)
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()
+    pod_hash = "".join(c for c in digest if c in "bcdfghjklmnpqrstvwxz2456789")[:10].ljust(10, "b")
+    name = f"{m['name']}-{pod_hash}"
+    replicas = int(spec.get("replicas", 1))
+    for rs in list(cluster.items(rt, m["namespace"])):
+        owned = any(r.get("uid") == m["uid"] and r.get("controller") for r in meta(rs).get("ownerReferences") or [])
+        if owned and meta(rs)["name"] != name and _spec(rs).get("replicas"):
+            old = clone(rs)
+            old["spec"]["replicas"] = 0
+            old["status"] = {"replicas": 0, "observedGeneration": meta(rs).get("generation", 1)}
+            cluster.save(rt, old, rs, CONTROLLER)
+    template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = pod_hash
+    selector = clone(spec.get("selector") or {})
+    selector.setdefault("matchLabels", {})["pod-template-hash"] = pod_hash
+    existing = cluster.get(rt, m["namespace"], name)
+    rs = clone(existing) if existing else {
+        "metadata": {
+            "name": name,
+            "namespace": m["namespace"],
+            "labels": dict(template["metadata"]["labels"]),
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": m["name"], "uid": m["uid"],
+                                 "controller": True, "blockOwnerDeletion": True}],
+        },
+    }  # fmt: skip
+    meta(rs).setdefault("annotations", {}).update(
+        {"deployment.kubernetes.io/desired-replicas": str(replicas), "deployment.kubernetes.io/revision": "1"}
+    )
+    meta(rs).setdefault("generation", 1)
+    rs["spec"] = {"replicas": replicas, "selector": selector, "template": template}
+    rs["status"] = {"replicas": replicas, "observedGeneration": meta(rs)["generation"]}
+    if replicas:
+        rs["status"].update(fullyLabeledReplicas=replicas, readyReplicas=replicas, availableReplicas=replicas)
+    if rs != existing:
+        cluster.save(rt, rs, existing, CONTROLLER)
 
 
 def seed_namespace(cluster: Cluster, namespace: str) -> None:

@@ -1,8 +1,8 @@
 """The resource types an emulated API server serves: built-in ones plus those its CRDs add.
 
-The ray.io (KubeRay) kinds are served as if their CRDs were installed, since raks' sandbox
-installs Helm charts as release records only. A CustomResourceDefinition created through the API
-also registers its kinds (its group, versions, scope and names).
+A CustomResourceDefinition created through the API registers its kinds (its group, versions,
+scope and names). The ray.io (KubeRay) kinds are served only once their CRDs are installed, as on
+AKS: the kuberay-operator chart's crds/ brings them (Helm installs a chart's crds/ first).
 """
 
 from __future__ import annotations
@@ -81,7 +81,6 @@ def _t(group: str, version: str, plural: str, kind: str, namespaced: bool = True
     return ResourceType(group, version, plural, kind.lower(), kind, namespaced, **kw)
 
 
-_RAY: dict[str, Any] = {"custom": True, "status": True, "generation": True, "categories": ("all",)}
 _RBAC = "rbac.authorization.k8s.io"
 
 BUILTIN: tuple[ResourceType, ...] = (
@@ -103,6 +102,10 @@ BUILTIN: tuple[ResourceType, ...] = (
     _t("storage.k8s.io", "v1", "csidrivers", "CSIDriver", False),
     _t("apps", "v1", "deployments", "Deployment", short_names=("deploy",), categories=("all",), status=True,
        generation=True),
+    # kstatus reads a Deployment's ReplicaSets (cli-utils pkg/kstatus/polling/statusreaders/deployment.go);
+    # Helm's legacy wait needs the current one; behaviors.sync_replica_sets makes it.
+    _t("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",), categories=("all",), status=True,
+       generation=True),
     _t("apps", "v1", "daemonsets", "DaemonSet", short_names=("ds",), categories=("all",), status=True,
        generation=True),
     _t("networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",), status=True, generation=True),
@@ -113,9 +116,6 @@ BUILTIN: tuple[ResourceType, ...] = (
     _t(_RBAC, "v1", "clusterrolebindings", "ClusterRoleBinding", False),
     _t("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
        short_names=("crd", "crds"), status=True, generation=True, returns_deleted=True),
-    _t("ray.io", "v1", "rayclusters", "RayCluster", **_RAY),
-    _t("ray.io", "v1", "rayjobs", "RayJob", **_RAY),
-    _t("ray.io", "v1", "rayservices", "RayService", **_RAY),
 )  # fmt: skip
 
 CRD_KEY = "apiextensions.k8s.io/customresourcedefinitions"

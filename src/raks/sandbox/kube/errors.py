@@ -143,6 +143,11 @@ def unsupported_media_type(accepted: list[str]) -> KubeError:
     )
 
 
+def not_acceptable(supported: list[str]) -> KubeError:
+    # apimachinery pkg/api/errors NewNotAcceptable / negotiation.NewNotAcceptableError's message
+    return KubeError(406, "NotAcceptable", "only the following media types are accepted: " + ", ".join(supported), {})
+
+
 def apply_conflicts(rt: ResourceType, name: str, conflicts: list[tuple[str, str]]) -> KubeError:
     """409 for a server-side apply that would take fields another manager owns ([(path, manager)])."""
     using = f"using {rt.api_version}"

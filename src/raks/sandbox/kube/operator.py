@@ -42,6 +42,8 @@ GPU = "nvidia.com/gpu"
 
 def settle(cluster: Cluster) -> None:
     for store_key, status in (("ray.io/rayjobs", rayjob_status), ("ray.io/rayclusters", raycluster_status)):
+        if not any(t.store_key == store_key for t in cluster.catalog.types):
+            continue  # the KubeRay CRDs are not installed (the kuberay-operator chart brings them)
         rt = cluster.rt(store_key)
         for obj in list(cluster.items(rt)):
             started = cluster.timer(meta(obj).get("uid", ""))
@@ -53,6 +55,7 @@ def settle(cluster: Cluster) -> None:
                 new["status"] = wanted
                 cluster.save(rt, new, obj, OPERATOR, "status")
     _bind_waiting_claims(cluster)
+    behaviors.settle_services(cluster)
 
 
 def _suffix(obj: dict[str, Any], salt: str) -> str:

@@ -8,8 +8,10 @@ resourceVersion counter, so resourceVersions increase across all kinds like etcd
 
 from __future__ import annotations
 
+import collections
 import copy
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -32,10 +34,11 @@ def meta(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 class Cluster:
-    def __init__(self, key: str, data: dict[str, Any], clock: Callable[[], float]) -> None:
+    def __init__(self, key: str, data: dict[str, Any], clock: Callable[[], float], log: EventLog | None = None) -> None:
         self.key = key
         self.data = data
         self.clock = clock
+        self.log = log
         self._catalog: Catalog | None = None
 
     # -- identity -----------------------------------------------------------------------
@@ -95,7 +98,11 @@ class Cluster:
         m.setdefault("creationTimestamp", self.timestamp())
         m["resourceVersion"] = self.next_rv()
         stored = _ordered(rt, obj)
-        self.bucket(rt)[object_key(m.get("namespace", "") if rt.namespaced else "", m["name"])] = stored
+        key = object_key(m.get("namespace", "") if rt.namespaced else "", m["name"])
+        prev = self.bucket(rt).get(key)
+        self.bucket(rt)[key] = stored
+        if self.log is not None:
+            self.log.append(int(m["resourceVersion"]), rt.store_key, stored, prev)
         if rt.store_key == CRD_KEY:
             self._catalog = None
         return stored
@@ -113,7 +120,11 @@ class Cluster:
         m = meta(obj)
         self.bucket(rt).pop(object_key(m.get("namespace", "") if rt.namespaced else "", m["name"]), None)
         self.data.setdefault("timers", {}).pop(m.get("uid"), None)
-        self.next_rv()
+        rv = self.next_rv()
+        if self.log is not None:
+            gone = clone(obj)
+            meta(gone)["resourceVersion"] = rv
+            self.log.append(int(rv), rt.store_key, None, gone)
         if rt.store_key == CRD_KEY:
             self._catalog = None
 
@@ -127,6 +138,37 @@ class Cluster:
     def timer(self, uid: str) -> float | None:
         value = self.data.get("timers", {}).get(uid)
         return float(value) if value is not None else None
+
+
+Change = tuple[int, str, dict[str, Any] | None, dict[str, Any] | None]
+
+
+class EventLog:
+    """The recent changes of one cluster, in memory, for watches: (rv, store key, object, previous).
+
+    The object is None for a deletion; the previous version is None for a creation (a watch with a
+    selector needs both: apiserver pkg/storage/cacher/cache_watcher.go).
+
+    Watches resume from a resourceVersion while it is still in the log; older ones get 410 Expired,
+    like etcd's compacted revisions, and the client relists. `changed` wakes waiting watches.
+    """
+
+    SIZE = 10000
+
+    def __init__(self, start_rv: int, changed: threading.Condition) -> None:
+        self.start_rv = start_rv  # changes after this rv are all in the log (until it overflows)
+        self.events: collections.deque[Change] = collections.deque(maxlen=self.SIZE)
+        self.changed = changed
+
+    def append(self, rv: int, store_key: str, obj: dict[str, Any] | None, prev: dict[str, Any] | None) -> None:
+        if len(self.events) == self.SIZE:
+            self.start_rv = self.events[0][0]
+        self.events.append((rv, store_key, copy.deepcopy(obj), copy.deepcopy(prev)))
+        with self.changed:  # re-entrant: writers already hold the world's lock
+            self.changed.notify_all()
+
+    def since(self, rv: int) -> list[Change]:
+        return [e for e in self.events if e[0] > rv]
 
 
 def clone(obj: Any) -> Any:
