@@ -21,7 +21,7 @@ REGIONS = typer.Option(None, "--regions", help="Regions to check (override raks.
 SANDBOX = typer.Option(False, "--sandbox", help="Use the local emulator instead of Azure.")
 SANDBOX_DIR = typer.Option(None, "--sandbox-dir", help="Emulator state folder (default .raks/sandbox).")
 SCHEMA_VERSION = 1
-SHOWN = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
+SHOWN = {"ok": "ok", "info": "info", "warn": "warn", "fail": "FAIL"}
 
 
 # -- used by up ------------------------------------------------------------------------------
@@ -64,14 +64,17 @@ def gate(cfg: Any, target: Any, *, skip: bool, skip_unavailable: bool) -> Any:
     if skip:
         err("Preflight skipped (--skip-preflight).")
         return cfg
+    from raks.cli.preflight_notes import INFO, shown
+
     report = run_report(cfg, target)
-    for row in report.rows:
-        if row.status in (WARN, FAIL):
+    rows = shown(report.rows, target)  # sandbox-normal findings read as information
+    for row in rows:
+        if row.status in (WARN, FAIL, INFO):
             err(f"preflight {SHOWN[row.status]}: {row.line()}")
     failed = report.with_status(FAIL)
     err(
         f"Preflight: {len(report.rows)} checks in {report.seconds:.2f}s, "
-        f"{len(failed)} failed, {len(report.with_status(WARN))} warnings."
+        f"{len(failed)} failed, {sum(r.status == WARN for r in rows)} warnings."
     )
     if not failed:
         return cfg
@@ -156,7 +159,9 @@ def preflight(
             },
         )
     else:
-        sys.stdout.write(_table(rows))
+        from raks.cli.preflight_notes import shown
+
+        sys.stdout.write(_table(shown(rows, target)))
     failed = report.with_status("fail")
     err(f"Preflight: {len(report.rows)} checks in {report.seconds:.2f}s, {len(failed)} failed.")
     return EXIT_USAGE if failed else EXIT_OK
