@@ -1,6 +1,17 @@
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_background_sandboxes(tmp_path_factory):
+    """`--sandbox` commands start a background sandbox per state folder (each test's own); none
+    may outlive the test session."""
+    yield
+    from raks.sandbox import daemon
+
+    for pid_file in tmp_path_factory.getbasetemp().rglob(daemon.PID_FILE):
+        daemon.stop(pid_file.parent)
+
+
 @pytest.fixture(autouse=True)
 def _clean_raks_env(monkeypatch, tmp_path):
     """Tests start in an empty folder with no RAKS_* variables from the developer's shell."""

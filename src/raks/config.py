@@ -229,8 +229,7 @@ RUNTIME_ENV = frozenset(
         "RAKS_CONFIG",
         "RAKS_DEBUG",
         "RAKS_SANDBOX_DIR",
-        "RAKS_OUTPUT",
-        "RAKS_LOG_FILE",
+        "RAKS_OUTPUT",  # = --output (cli/main.py)
         "RAKS_SANDBOX_PROFILE",
         "RAKS_SANDBOX_TOKEN",
         "RAKS_HELM_DRIVER",

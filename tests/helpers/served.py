@@ -16,7 +16,10 @@ class Served:
     """A `raks sandbox serve` in this process (endpoints.json written), and ways to run raks on it."""
 
     def __init__(self, directory: Path) -> None:
+        from raks.sandbox import daemon
+
         self.dir = directory
+        daemon.stop(directory)  # a background sandbox an earlier command started holds the folder
         self.sandbox = Sandbox(directory, "instant")
         self.endpoints = self.sandbox.start()
         self.sandbox.write_endpoints()

@@ -106,10 +106,13 @@ def test_sandbox_serve_writes_endpoints_serves_clients_and_stops_cleanly(tmp_pat
         assert Clients(again.endpoints()).resource.resource_groups.get("from-outside").location == "westeurope"
 
 
-def test_in_process_sandbox_persists_what_up_wrote(tmp_path, monkeypatch, capsys):
+def test_sandbox_persists_what_up_wrote_across_server_restarts(tmp_path, monkeypatch, capsys):
+    from raks.sandbox import daemon
+
     monkeypatch.setenv("RAKS_SANDBOX_PROFILE", "instant")
     directory = tmp_path / ".raks" / "sandbox"  # the default: beside raks.yaml (cwd here)
     assert main(["up", "--sandbox", "--regions", "uksouth", "--yes"]) == 0
+    assert daemon.stop(directory) is not None  # up started the background server
     assert (directory / "state.json").exists()
     with Sandbox(directory) as sb:
         az = Clients(sb.endpoints())

@@ -57,3 +57,17 @@ def normalize(argv: list[str]) -> list[str]:
             rest.append(arg)
         i += 1
     return hoisted + rest
+
+
+# How a flag's value reads in --help. Typer shows a list option as `<list[str]>`; --regions takes
+# one or more region names after one flag (normalize above), so say that.
+METAVARS = {"regions": "REGION..."}
+
+
+def help_metavars(command: object) -> None:
+    """Set METAVARS on every matching option of a Click command tree (idempotent)."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "name", None) in METAVARS:
+            param.metavar = METAVARS[param.name]
+    for sub in (getattr(command, "commands", None) or {}).values():
+        help_metavars(sub)

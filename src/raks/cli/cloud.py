@@ -1,7 +1,8 @@
 """Which cloud a command talks to: Azure, or the sandbox (`--sandbox`).
 
-With `--sandbox`, a `raks sandbox serve` running on the state directory is used through its
-endpoints.json; otherwise the emulator runs in this process on the same persisted state.
+With `--sandbox`, the server running on the state directory (a background one from `raks sandbox
+start` or an earlier command, or a foreground `raks sandbox serve`) is used through its
+endpoints.json; if none runs, one is started in the background.
 """
 
 from __future__ import annotations
@@ -29,19 +30,28 @@ def sandbox_dir(config_dir: Path, given: Path | None) -> Path:
 
 @contextmanager
 def sandbox_target(directory: Path) -> Iterator[tuple[AzureTarget, dict[str, Any]]]:
-    from raks.sandbox.profiles import parse_profile
-    from raks.sandbox.runner import Sandbox, running_endpoints
+    """The sandbox serving `directory`, started in the background on first use.
+
+    It outlives this command (as LocalStack's or minikube's do), so a kubeconfig or endpoint this
+    command prints keeps answering after raks exits; `raks sandbox stop` ends it.
+    """
+    from raks.cli.cmd_sandbox import checked_profile
+    from raks.cli.output import err
+    from raks.sandbox import daemon
+    from raks.sandbox.runner import running_endpoints
 
     endpoints = running_endpoints(directory)
-    sandbox = None
     if endpoints is None:
-        profile = os.environ.get("RAKS_SANDBOX_PROFILE", "demo")
+        profile = checked_profile(None)
         try:
-            parse_profile(profile)
-        except ValueError as exc:
-            raise ConfigError(f"RAKS_SANDBOX_PROFILE: {exc}") from None
-        sandbox = Sandbox(directory, profile)
-        endpoints = sandbox.start()
+            endpoints, started = daemon.start(directory, profile)
+        except daemon.SandboxServerError as exc:
+            raise ConfigError(f"--sandbox-dir: {exc}") from None
+        if started:
+            err(
+                f"started the raks sandbox in the background (pid {endpoints.get('pid')}, profile {profile}, "
+                f"{endpoints['arm']}, state {directory}); it keeps running: `raks sandbox stop` ends it"
+            )
     token = os.environ.get(SANDBOX_TOKEN_ENV) or "raks-sandbox-token"
     target = AzureTarget(
         arm_url=endpoints["arm"],
@@ -55,11 +65,7 @@ def sandbox_target(directory: Path) -> Iterator[tuple[AzureTarget, dict[str, Any
         label="sandbox",
         extra={"endpoints": endpoints},
     )
-    try:
-        yield target, endpoints
-    finally:
-        if sandbox is not None:
-            sandbox.stop()
+    yield target, endpoints
 
 
 @contextmanager
@@ -76,12 +82,24 @@ def azure_target(cfg: RaksConfig) -> Iterator[tuple[AzureTarget, dict[str, Any]]
 def open_target(
     cfg: RaksConfig, *, sandbox: bool, config_dir: Path, state_dir: Path | None
 ) -> Iterator[tuple[AzureTarget, dict[str, Any]]]:
+    from raks.adapters.sdk import preload, preload_soon
+
     helm_driver(sandbox)  # a bad RAKS_HELM_DRIVER is refused before any request
     if sandbox:
+        # What sandbox_target imports, imported before the SDKs load in the background (one
+        # thread imports at a time: adapters/sdk.py), so they load while a server starts.
+        import importlib
+
+        for module in ("raks.cli.cmd_sandbox", "raks.sandbox.daemon"):
+            importlib.import_module(module)
+
+        preload_soon()
         with sandbox_target(sandbox_dir(config_dir, state_dir)) as pair:
+            preload()  # before the command starts its worker threads (adapters/sdk.py)
             yield pair
     else:
         with azure_target(cfg) as pair:
+            preload(identity=True)
             yield pair
 
 

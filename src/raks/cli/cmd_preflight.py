@@ -21,7 +21,7 @@ REGIONS = typer.Option(None, "--regions", help="Regions to check (override raks.
 SANDBOX = typer.Option(False, "--sandbox", help="Use the local emulator instead of Azure.")
 SANDBOX_DIR = typer.Option(None, "--sandbox-dir", help="Emulator state folder (default .raks/sandbox).")
 SCHEMA_VERSION = 1
-SHOWN = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
+SHOWN = {"ok": "ok", "info": "info", "warn": "warn", "fail": "FAIL"}
 
 
 # -- used by up ------------------------------------------------------------------------------
@@ -73,6 +73,7 @@ def gate(cfg: Any, target: Any, *, skip: bool, skip_unavailable: bool) -> Any:
         err("Preflight skipped (--skip-preflight).")
         return cfg
     from raks.adapters.graph import Graph
+    from raks.cli.preflight_notes import INFO, shown
     from raks.engine.preflight import service_principal
 
     graph = Graph(target)
@@ -81,13 +82,14 @@ def gate(cfg: Any, target: Any, *, skip: bool, skip_unavailable: bool) -> Any:
         # The first write of `up`, before any Azure resource: if Graph refuses, nothing was written.
         created = service_principal.create(cfg, graph)
         report.rows = [created if r.check == created.check else r for r in report.rows]
-    for row in report.rows:
-        if row.status in (WARN, FAIL):
+    rows = shown(report.rows, target)  # sandbox-normal findings read as information
+    for row in rows:
+        if row.status in (WARN, FAIL, INFO):
             err(f"preflight {SHOWN[row.status]}: {row.line()}")
     failed = report.with_status(FAIL)
     err(
         f"Preflight: {len(report.rows)} checks in {report.seconds:.2f}s, "
-        f"{len(failed)} failed, {len(report.with_status(WARN))} warnings."
+        f"{len(failed)} failed, {sum(r.status == WARN for r in rows)} warnings."
     )
     if not failed:
         return cfg
@@ -172,7 +174,9 @@ def preflight(
             },
         )
     else:
-        sys.stdout.write(_table(rows))
+        from raks.cli.preflight_notes import shown
+
+        sys.stdout.write(_table(shown(rows, target)))
     failed = report.with_status("fail")
     err(f"Preflight: {len(report.rows)} checks in {report.seconds:.2f}s, {len(failed)} failed.")
     return EXIT_USAGE if failed else EXIT_OK

@@ -129,7 +129,7 @@ def up(
 ) -> int:
     """Create or converge everything, regions in parallel. Safe to re-run after any failure."""
     from raks.cli.cmd_preflight import gate, resolve_regions
-    from raks.cli.render import SCHEMA_VERSION, Progress, plan_text, render_failures, step_json
+    from raks.cli.render import SCHEMA_VERSION, Progress, estimate_line, plan_text, render_failures, step_json
 
     g = globals_of(ctx)
     cfg, session = _session(ctx, regions, sandbox, sandbox_dir)
@@ -137,10 +137,14 @@ def up(
         cfg = resolve_regions(g, cfg, target, regions)
         # Nothing is written when a check fails (exit 2), unless failing regions may be left out.
         cfg = gate(cfg, target, skip=skip_preflight, skip_unavailable=skip_unavailable)
-        results = _engine(cfg, target).plan()
+        planner = _engine(cfg, target)
+        results = planner.plan()
         failures = _plan_failures(results)
         if g.output != "json" or failures:
             err(plan_text(results, _header(cfg, target)).rstrip())
+        estimate = estimate_line(planner.steps.values(), results, sandbox=target.label == "sandbox")
+        if estimate and not failures:
+            err(estimate)
         if failures:
             render_failures(failures)
             _raise_for(failures)
@@ -175,13 +179,14 @@ def up(
     if failures:
         render_failures(failures)
         _raise_for(failures)
-    else:
+    elif g.output == "json":
         err(f"raks up: {verdict}.")
-        if g.output != "json":
-            from raks.cli.up_summary import dashboard_lines
+    else:
+        from raks.cli.up_summary import dashboard_lines, next_steps
 
-            for line in dashboard_lines(cfg):
-                sys.stdout.write(line + "\n")
+        for line in dashboard_lines(cfg):  # a result: how to reach each region's Ray dashboard
+            sys.stdout.write(line + "\n")
+        err(next_steps(cfg, outputs, sandbox=target.label == "sandbox", verdict=verdict))
     return code
 
 

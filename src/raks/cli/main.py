@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -37,13 +38,16 @@ def _version(value: bool) -> None:
 def _globals(
     ctx: typer.Context,
     config: Path = typer.Option(None, "--config", help="Path to raks.yaml (default ./raks.yaml, or $RAKS_CONFIG)."),
-    output: str = typer.Option("table", "--output", "-o", help="table or json."),
+    output: str = typer.Option(None, "--output", "-o", help="table or json (default $RAKS_OUTPUT, else table)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More detail on stderr."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
+    source = "--output"
+    if output is None:
+        output, source = os.environ.get("RAKS_OUTPUT") or "table", "RAKS_OUTPUT"
     if output not in ("table", "json"):
-        raise ConfigError(f"--output: '{output}' is not allowed (use table or json)")
+        raise ConfigError(f"{source}: '{output}' is not allowed (use table or json)")
     ctx.obj = Globals(config=config, output=output, yes=yes, verbose=verbose)  # type: ignore[arg-type]
 
 
@@ -60,20 +64,57 @@ app.add_typer(cmd_config.config_app, name="config")
 app.add_typer(cmd_sandbox.sandbox_app, name="sandbox")
 
 
+def _command() -> Any:
+    """The Click command tree, with help metavars Typer cannot infer (`--regions REGION...`)."""
+    from raks.cli.argv import help_metavars
+
+    command = typer.main.get_command(app)
+    help_metavars(command)
+    return command
+
+
+# The reader of stdout went away (`raks regions | head`): stop quietly, as a Unix tool killed by
+# SIGPIPE does (a shell reports 128 + 13 = 141); 1 would say "a bug in raks".
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error becomes one line on stderr."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the try, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # Python docs, signal module, "Note on SIGPIPE": redirect the rest of stdout to devnull so
+        # the flush at shutdown does not raise again (and never set SIGPIPE to SIG_DFL).
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+            pass
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     from typer._click.exceptions import ClickException, NoArgsIsHelpError  # Typer vendors Click
 
     from raks.cli.argv import normalize
 
     try:
         args = normalize(list(sys.argv[1:] if argv is None else argv))
-        result = app(args=args, prog_name="raks", standalone_mode=False)
+        result = _command()(args=args, prog_name="raks", standalone_mode=False)
     except typer.Abort:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except typer.Exit as exc:
         return int(exc.exit_code)
+    except SystemExit:
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            # Typer met EPIPE in a command: it wrapped the streams and exits 1 ("a bug" in raks'
+            # table); it is a closed pipe, handled in main().
+            sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+            raise BrokenPipeError from None
+        raise
     except NoArgsIsHelpError as exc:
         print(exc.format_message(), file=sys.stderr)
         return EXIT_USAGE
@@ -90,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise  # main() ends quietly
     except Exception as exc:
         if os.environ.get("RAKS_DEBUG"):
             raise

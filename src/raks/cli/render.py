@@ -164,9 +164,10 @@ class Progress:
                 self._live.update(self._table())
             elif r.state in (CHANGING, DONE, FAILED, SKIPPED) and (r.state != DONE or r.changed):
                 stamp = time.strftime("%H:%M:%S")
-                what = {CHANGING: f"{r.action} started", DONE: f"{r.action} done in {r.elapsed:.1f}s"}.get(
-                    r.state, r.state
-                )
+                what = {
+                    CHANGING: f"{r.action} started{expectation(r)}",
+                    DONE: f"{r.action} done in {r.elapsed:.1f}s",
+                }.get(r.state, r.state)
                 if r.state == FAILED:
                     what = f"failed: {error_line(r)}"
                 elif r.state == SKIPPED:
@@ -179,17 +180,45 @@ class Progress:
         from rich.table import Table
 
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for col in ("region", "step", "state", "time"):
+        for col in ("region", "step", "state", "time", "Azure typically"):
             table.add_column(col)
         style = {RUNNING: "cyan", CHANGING: "yellow", DONE: "green", FAILED: "red", SKIPPED: "dim"}
         for r in ordered(self._rows):
             state = r.state if r.state != DONE else ("done" if r.changed else "no change")
             if r.state == CHANGING:
                 state = f"{r.action}…"
-            table.add_row(region_label(r), r.title, f"[{style.get(r.state, '')}]{state}[/]", f"{r.elapsed:5.1f}s")
+            typical = expectation(r).removeprefix(" (Azure: typically ").removesuffix(")")
+            table.add_row(
+                region_label(r), r.title, f"[{style.get(r.state, '')}]{state}[/]", f"{r.elapsed:5.1f}s", typical
+            )
         return table
 
 
 def render_failures(failures: list[StepResult]) -> None:
     for r in failures:
         print(f"error: {error_line(r)}", file=sys.stderr)
+
+
+def expectation(r: StepResult) -> str:
+    """' (Azure: typically ~5 min)' for a step Azure takes long over; '' otherwise."""
+    from raks.steps.durations import human, typical_seconds
+
+    seconds = typical_seconds(r.key, r.title, r.action)
+    return f" (Azure: typically {human(seconds)})" if seconds and seconds >= 30 else ""
+
+
+def estimate_line(steps: Any, results: dict[str, StepResult], *, sandbox: bool) -> str | None:
+    """How long this `up` should take on Azure: the critical path of the step graph under Azure's
+    typical durations (steps.durations), for the steps that change something."""
+    from raks.steps.durations import critical_path, human, typical_seconds
+
+    seconds = {k: typical_seconds(k, r.title, r.action) or 0.0 for k, r in results.items() if r.changed and r.action}
+    total = critical_path(list(steps), seconds)
+    if total < 60:
+        return None
+    where = "against Azure; the sandbox runs it scaled down" if sandbox else "on Azure"
+    longest = max(seconds, key=lambda k: seconds[k])
+    return (
+        f"Expected time {where}: {human(total)} (the longest chain of steps at Azure's typical durations; "
+        f"longest step {results[longest].title}, {human(seconds[longest])})."
+    )

@@ -206,8 +206,9 @@ class PoolStatus(_Model):
 class QuotaStatus(_Model):
     name: str
     kind: Literal["gpu", "spot"]
-    used: float | None
-    limit: float | None
+    # vCPU counts: Compute "Usage - List" returns currentValue int32 and limit int64.
+    used: int | None
+    limit: int | None
     unit: str
 
 

@@ -103,3 +103,45 @@ def summary(cfg: Any, subscription_id: str, outputs: dict[str, dict[str, Any]]) 
         )
     every = _ids(outputs, "global/") + [i for r in regions for i in r["resource_ids"]]
     return {"global": glob, "regions": regions, "resource_ids": every}
+
+
+def next_steps(cfg: Any, outputs: dict[str, dict[str, Any]], *, sandbox: bool, verdict: str) -> str:
+    """The end of a human `raks up`: what was built, and what to type next."""
+    from raks import names
+
+    flag = " --sandbox" if sandbox else ""
+    lines = [f"raks up: {verdict}."]
+    glob = summary(cfg, "", outputs)["global"] if outputs else {}
+    built = [f"cluster {names.cluster_name(cfg, r)} ({r})" for r in cfg.regions if outputs.get(f"{r}/cluster")]
+    if built:
+        lines.append("Ready: " + ", ".join(built) + ".")
+    shared = [f"resource group {cfg.resolved_resource_group()}"]
+    if glob.get("storage_account") and outputs.get("global/storage-account"):
+        shared.append(f"storage account {glob['storage_account']} (container {glob['storage_container']})")
+    if outputs.get("global/identity"):
+        shared.append(f"identity {cfg.resolved_identity_name()}")
+    if glob.get("anyscale_cloud_name"):
+        shared.append(f"Anyscale cloud {glob['anyscale_cloud_name']}")
+    lines.append("Shared: " + ", ".join(shared) + ".")
+    lines.append("Next:")
+    first = cfg.regions[0] if cfg.regions else "REGION"
+    for region in cfg.regions:
+        lines.append(f"  raks kubeconfig {region}{flag}   then: kubectl --kubeconfig kubeconfig-{region} get nodes")
+    if cfg.platform == "kuberay":
+        lines.append(f"  raks submit --region {first}{flag} examples/kuberay/rayjob-tune.yaml   (a Ray Tune sweep)")
+        lines.append(
+            "  Ray dashboard: the port-forward command printed on stdout above (kuberay.dashboard in raks.yaml)"
+        )
+    elif glob.get("anyscale_cloud_name") and sandbox:
+        lines.append(
+            f"  Anyscale: the cloud {glob['anyscale_cloud_name']} is registered with the sandbox's emulated Anyscale"
+        )
+    elif glob.get("anyscale_cloud_name"):
+        lines.append(
+            f"  Anyscale: the cloud {glob['anyscale_cloud_name']} is ready for workspaces and jobs "
+            "(anyscale cloud list; https://console.anyscale.com)"
+        )
+    lines.append(f"  raks status{flag}   ·   raks down{flag}   (keeps the data unless --delete-data)")
+    if sandbox:
+        lines.append("  The sandbox keeps running in the background for kubectl: raks sandbox stop ends it.")
+    return "\n".join(lines)

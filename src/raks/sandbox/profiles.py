@@ -1,7 +1,7 @@
 """Latency profiles: how long emulated operations take.
 
-`azure` durations are modelled on measurements collected in shared/reference/azure-facts.md,
-section 6 ("Typical durations"):
+`azure` durations are raks.steps.durations.AZURE_SECONDS (their sources are cited there), from
+shared/reference/azure-facts.md, section 6 ("Typical durations"):
 - AKS cluster create: 4-7 min in Terraform logs ("Creation complete after 4m10s ... 6m32s"); 300 s.
 - Node pool add: 7m10s observed (terraform-provider-azurerm#26933); 430 s. GPU pools: no direct
   measurement; aks-engine GPU provisioning "8min+" (Azure/aks-engine#3507); 480 s.
@@ -18,24 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-AZURE_SECONDS: dict[str, float] = {
-    "request": 0.12,  # one ARM round trip (estimate)
-    "resourcegroup.delete": 45.0,  # estimate: async, grows with content
-    "storage.create": 30.0,
-    "network.vnet": 12.0,
-    "network.subnet": 5.0,  # estimate
-    "network.nsg": 11.0,
-    "network.publicip": 4.0,
-    "network.natgateway": 13.0,
-    "network.delete": 10.0,  # estimate
-    "aks.create": 300.0,
-    "aks.update": 180.0,  # estimate
-    "aks.delete": 480.0,
-    "agentpool.create": 430.0,
-    "agentpool.create.gpu": 480.0,
-    "agentpool.update": 120.0,  # estimate: autoscaler bounds, labels
-    "agentpool.delete": 240.0,  # estimate
-}
+# One source for Azure's typical durations: the progress view and up's estimate cite them too.
+from raks.steps.durations import AZURE_SECONDS
 
 
 @dataclass(frozen=True)

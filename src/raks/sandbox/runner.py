@@ -22,12 +22,14 @@ from raks.sandbox.state import ENDPOINTS_FILE
 class Sandbox:
     """A running emulator: the world, its two HTTPS servers and its endpoints."""
 
-    def __init__(self, state_dir: Path, profile: str = "instant", *, port: int = 0) -> None:
+    def __init__(self, state_dir: Path, profile: str = "instant", *, port: int = 0, anyscale_port: int = 0) -> None:
         self.state_dir = state_dir
         self.profile = profile
         self.port = port
+        self.anyscale_port = anyscale_port
         self.world: Any = None
         self._servers: list[Any] = []
+        self._lock: Any = None
 
     def start(self, *, blocking: bool = True) -> dict[str, Any]:
         from raks.sandbox.server import HttpsServer
@@ -40,11 +42,25 @@ class Sandbox:
         if not lock.lock(blocking=blocking):
             raise RuntimeError(f"another raks sandbox holds {self.state_dir}")
         self._lock = lock
-        tls = ensure_tls(self.state_dir / "tls")
-        self.world = World(self.state_dir, self.profile)
-        self.world.ca_file = tls.ca_cert
-        main = HttpsServer(self.world, "main", str(tls.server_cert), str(tls.server_key), port=self.port)
-        anyscale = HttpsServer(self.world, "anyscale", str(tls.server_cert), str(tls.server_key))
+        try:
+            tls = ensure_tls(self.state_dir / "tls")
+            self.world = World(self.state_dir, self.profile)
+            self.world.ca_file = tls.ca_cert
+            cert, key = str(tls.server_cert), str(tls.server_key)
+            main = HttpsServer(self.world, "main", cert, key, port=self.port)
+            try:
+                anyscale = HttpsServer(self.world, "anyscale", cert, key, port=self.anyscale_port)
+            except OSError:
+                main._server.server_close()  # not serving yet: shutdown() would wait forever
+                raise
+        except BaseException:
+            # A port already taken (OSError EADDRINUSE) must not leave the folder locked.
+            if self.world is not None:
+                self.world.close()
+                self.world = None
+            lock.unlock()
+            self._lock = None
+            raise
         self.world.base_url, self.world.anyscale_url = main.url, anyscale.url
         for server in (main, anyscale):
             server.start()

@@ -332,6 +332,10 @@ class ArmApi:
                 return t_authorization.list_role_definitions(self, req, rp)
             if ns == "microsoft.authorization" and tail == "roleassignments":
                 return t_authorization.list_role_assignments(self, req, rp)
+            if ns == "microsoft.authorization" and tail == "permissions":
+                from raks.sandbox.arm.t_permissions import list_permissions
+
+                return list_permissions(self, req, rp)
             return self.list_collection(req, rp, self._spec(rp.full_type(rp.tail)))
         if ns == "microsoft.authorization" and rp.pairs and rp.pairs[0][0].lower() == "roledefinitions":
             return t_authorization.get_role_definition(self, rp)
