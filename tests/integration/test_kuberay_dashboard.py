@@ -70,6 +70,10 @@ def test_a_public_dashboard_admits_only_its_source_ranges_and_goes_when_made_pri
     [ingress] = _ingresses(served, capsys, tmp_path)
     assert ingress.metadata.annotations[ALLOWLIST] == "203.0.113.0/24,198.51.100.7/32"
     assert ingress.spec.rules[0].http.paths[0].backend.service.name == "ray-head-svc"
+    # The allowlist sees client addresses only if the load balancer does not SNAT them.
+    core = client.CoreV1Api(config.new_client_from_config(config_file=str(tmp_path / "kc")))
+    [svc] = [s for s in core.list_service_for_all_namespaces().items if s.spec.type == "LoadBalancer"]
+    assert svc.spec.external_traffic_policy == "Local"
 
     cfg = _config(tmp_path)  # public: false again
     code, out, err = served.raks(capsys, "--config", str(cfg), "up", "--yes")

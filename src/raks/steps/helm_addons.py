@@ -79,7 +79,15 @@ def device_plugin_tolerations(cfg: RaksConfig, base: list[dict[str, Any]]) -> li
 def values_for(ctx: Context, addon: str, region: str) -> dict[str, Any]:
     cfg = ctx.cfg
     values: dict[str, Any] = templating.load(TEMPLATES[addon], cfg.templates_dir) or {}
-    if addon == "nvidia_device_plugin":
+    if addon == "ingress_nginx" and cfg.platform == "kuberay" and cfg.kuberay.dashboard.public:
+        # The dashboard Ingress admits only `allowed_cidrs` (allowlist-source-range), which needs the
+        # client's address: with the default externalTrafficPolicy Cluster, Azure's load balancer
+        # traffic is SNATed to a node address and every request would be refused. Local keeps it
+        # (kubernetes.io "Create an External Load Balancer: Preserving the client source IP";
+        # learn.microsoft.com/azure/aks/load-balancer-standard "Maintain the client's IP on
+        # inbound connections").
+        templating.set_path(values, "controller.service.externalTrafficPolicy", "Local")
+    elif addon == "nvidia_device_plugin":
         values["tolerations"] = device_plugin_tolerations(cfg, list(values.get("tolerations") or []))
     elif addon == "anyscale_operator":
         templating.set_path(
