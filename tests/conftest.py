@@ -1,4 +1,11 @@
+import os
+
 import pytest
+
+# Knobs a developer sets to reproduce a run (the tests that read them print how), taken here at
+# collection, before the fixture below erases every RAKS_* variable (raks would reject them as
+# unknown settings).
+TEST_KNOBS = {var: value for var, value in os.environ.items() if var in ("RAKS_CRASH_SEED",)}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -15,12 +22,16 @@ def _stop_background_sandboxes(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _clean_raks_env(monkeypatch, tmp_path):
     """Tests start in an empty folder with no RAKS_* variables from the developer's shell."""
-    import os
-
     for var in list(os.environ):
         if var.startswith("RAKS_"):
             monkeypatch.delenv(var)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def crash_seed() -> int:
+    """The crash-and-resume schedule's seed: RAKS_CRASH_SEED from the shell that started pytest."""
+    return int(TEST_KNOBS.get("RAKS_CRASH_SEED", "20261126"))
 
 
 @pytest.fixture

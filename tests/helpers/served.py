@@ -38,17 +38,12 @@ class Served:
 
         return run(*argv, "--sandbox", "--sandbox-dir", str(self.dir), env=env)
 
-    def writes(self, since: float = 0.0, api: str = "arm") -> list[dict[str, Any]]:
-        """Requests that change something (ARM's list* and checkNameAvailability POSTs are reads)."""
-        return [
-            e
-            for e in self.control.requests(since)
-            if e["method"] in ("PUT", "PATCH", "DELETE", "POST")
-            and e["api"] == api
-            and not (
-                api == "arm" and e["path"].rsplit("/", 1)[-1].lower().startswith(("list", "checknameavailability"))
-            )
-        ]
+    def writes(self, since: float = 0.0, api: str | None = None) -> list[dict[str, Any]]:
+        """Requests that changed something (ARM, Kubernetes and Anyscale; see helpers.requests_log),
+        or only those of one API ("arm", "kube", "anyscale")."""
+        from helpers.requests_log import writes
+
+        return [e for e in writes(self.control.requests(since)) if api is None or e["api"] == api]
 
     def clients(self) -> Clients:
         """The real azure-mgmt clients on this sandbox, to read back what raks wrote."""

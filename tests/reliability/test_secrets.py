@@ -1,7 +1,10 @@
 """Secrets never leak: `up`, `plan`, `status` and `down` with -v, a known Anyscale token and a
 known sandbox credential, the Helm binary driver (a recording fake helm on PATH); then every
 place a secret could land — stdout, stderr (table and JSON), log files, each recorded helm argv
-and values file, the emulator's request log and persisted state — is searched: zero hits.
+and values file, the emulator's request log and persisted state — is searched: zero hits. And the
+emulator saw the credentials where they belong: every ARM request carried the sandbox token given in
+RAKS_SANDBOX_TOKEN, every Anyscale request the ANYSCALE_CLI_TOKEN, every Kubernetes request its
+cluster's token (the request log labels each request's credential, never holding it).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ def test_no_secret_in_any_output_log_argv_or_state(served, capsys, tmp_path, mon
     helm_log = install_fake_helm(tmp_path, monkeypatch)
     monkeypatch.setenv("ANYSCALE_CLI_TOKEN", ANYSCALE_TOKEN)
     monkeypatch.setenv("RAKS_SANDBOX_TOKEN", SANDBOX_TOKEN)
+    served.control.name_credential("sandbox-token", SANDBOX_TOKEN)  # only its SHA-256 is sent
+    served.control.name_credential("anyscale-token", ANYSCALE_TOKEN)
 
     outputs: list[str] = []
     # (each command with platform anyscale runs the anyscale CLI, ≈1 s a call: few runs)
@@ -50,5 +55,27 @@ def test_no_secret_in_any_output_log_argv_or_state(served, capsys, tmp_path, mon
     assert any(name.endswith("state.json") for name in haystacks)
     leaks = [(where, s) for where, text in haystacks.items() for s in SECRETS if s in text]
     assert leaks == []
-    # The emulator did see the sandbox credential (so the search is not vacuous): raks sent it.
-    assert served.control.requests(), "no request was logged"
+    # The emulator did see the credentials (so the search is not vacuous), each where it belongs.
+    seen: dict[str, set[str]] = {}
+    for entry in served.control.requests():
+        seen.setdefault(entry["api"], set()).add(entry["credential"])
+    assert seen == {"arm": {"sandbox-token"}, "anyscale": {"anyscale-token"}, "kube": {"kube-token"}}
+
+
+def test_the_request_log_labels_each_credential_without_holding_it(served):
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    served.control.name_credential("sandbox-token", SANDBOX_TOKEN)
+    context = ssl.create_default_context(cafile=served.endpoints["ca_bundle"])
+    url = f"{served.endpoints['arm']}/subscriptions?api-version=2022-12-01"
+    for token in (None, SANDBOX_TOKEN, "raks-sandbox-token", "someone-elses-token"):
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+        try:
+            urllib.request.urlopen(request, context=context, timeout=30).close()
+        except urllib.error.HTTPError as exc:
+            assert token is None and exc.code == 401
+    labels = [e["credential"] for e in served.control.requests()]
+    assert labels == ["none", "sandbox-token", "default-sandbox-token", "unknown"]
+    assert SANDBOX_TOKEN not in (served.dir / "requests.jsonl").read_text()

@@ -638,7 +638,7 @@ def _rayjob(name: str, **annotations: str) -> dict[str, Any]:
 
 def _wait_for_end(kube: Kube, name: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     seen: list[tuple[str, str]] = []
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60  # a guard against a hang; the loop ends at the event
     while time.monotonic() < deadline:
         job = kube.custom.get_namespaced_custom_object("ray.io", "v1", "default", "rayjobs", name)
         status = job.get("status") or {}

@@ -60,7 +60,9 @@ def test_latency_profile_makes_operations_take_time_and_tells_the_client_when(tm
         ).result()
         took = time.monotonic() - start
         expected = 13.0 * 0.002  # NAT gateway ~13 s on Azure (profiles.py)
-        assert expected <= took < expected + 0.5
+        # Loose upper bound: a Retry-After of whole seconds (Azure's usual) would blow it, a loaded
+        # machine does not; the poll count below shows the client was not polling in between.
+        assert expected <= took < expected + 10.0
         polls = [e for e in sb.world.requests if "/operations/" in e["path"]]
         assert 1 <= len(polls) <= 3  # the monitor's retry-after wakes the client when it is done
 

@@ -46,6 +46,12 @@ class SandboxControl:
         path = "/requests" + (f"?since={since}" if since is not None else "")
         return list(self.call("GET", path)["value"])
 
+    def name_credential(self, label: str, secret: str) -> None:
+        """Have the request log label requests carrying `secret` as `label` (only its SHA-256 is sent)."""
+        from raks.sandbox.request_log import fingerprint
+
+        self.call("PUT", f"/credentials/{label}", {"sha256": fingerprint(secret)})
+
     def set_capacity(self, region: str, **capacity: Any) -> dict[str, Any]:
         """quota={name: limit}, restricted=[size], unavailable=[size], k8s_versions=[patch]."""
         result: dict[str, Any] = self.call("PUT", f"/capacity/{region}", capacity)

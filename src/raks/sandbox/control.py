@@ -1,5 +1,6 @@
-"""The control API under `/_sandbox/`: inject faults, set capacity, read the request log,
-read and write blobs (the small blob data plane in `blobs`), set the tenant's service principals.
+"""The control API under `/_sandbox/`: inject faults, set capacity, read the request log, name
+the credentials it labels (by SHA-256, see `request_log`), read and write blobs (the small blob
+data plane in `blobs`), set the tenant's service principals.
 
 Tests and demos use it over HTTP (see `raks.sandbox.client.SandboxControl`), so it works the
 same against an in-process emulator and a `raks sandbox serve`.
@@ -37,6 +38,11 @@ class ControlApi:
             return Response(200, {"ok": True, "subscription_id": w.subscription_id})
         if parts == ["requests"] and m == "GET":
             return Response(200, {"value": read_request_log(w, req.q("since"))})
+        if parts == ["credentials"] and m == "GET":
+            return Response(200, {"value": w.log.labels()})
+        if len(parts) == 2 and parts[0] == "credentials" and m == "PUT":
+            w.log.register(parts[1], str((req.json() or {})["sha256"]))
+            return Response(204, None)
         if parts == ["faults"]:
             if m == "GET":
                 return Response(200, {"value": state["faults"]})

@@ -7,7 +7,6 @@ operation started by a process that was killed still finishes for the next one.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from raks.sandbox import faults
 from raks.sandbox.http import Request, Response
 from raks.sandbox.profiles import Profile, parse_profile
+from raks.sandbox.request_log import RequestLog
 from raks.sandbox.state import REQUEST_LOG, StateDir
 
 
@@ -33,10 +33,10 @@ class World:
         self.lock = threading.RLock()
         self.base_url = ""  # set once the server listens
         self.anyscale_url = ""
-        self.requests: list[dict[str, Any]] = []
+        self.log = RequestLog(state_dir / REQUEST_LOG)
+        self.requests: list[dict[str, Any]] = self.log.entries
         self.ca_file: Path | None = None  # set by the runner once TLS files exist
         self._local = threading.local()
-        self._log = open(state_dir / REQUEST_LOG, "a", encoding="utf-8")  # noqa: SIM115 - lives with the world
         self.arm = ArmApi(self)
         self.kube = KubeRouter(self)
         self.anyscale = AnyscaleApi(self)
@@ -66,7 +66,7 @@ class World:
     def close(self) -> None:
         with self.lock:
             self.save()
-            self._log.close()
+            self.log.close()
 
     # -- requests -----------------------------------------------------------------------
     def ca_pem(self) -> bytes:
@@ -89,19 +89,21 @@ class World:
             if req.method != "GET" or self.arm.settled_something:
                 self.save()
             self.arm.settled_something = False
+            kind = self._api_of(req, api)
+            if kind == "control":
+                return resp
+            kube_tokens = [str(c["token"]) for c in self.state["kube"].values()]
             entry = {
-                "api": self._api_of(req, api),
+                "api": kind,
                 "method": req.method,
                 "path": req.raw_path,
                 "query": {k: v[0] for k, v in req.query.items() if v},
                 "status": 0 if resp.reset else resp.status,
                 "start": started,
                 "end": time.time(),
+                "credential": self.log.credential_label(req, kind, kube_tokens),
             }
-            if entry["api"] != "control":
-                self.requests.append(entry)
-                self._log.write(json.dumps(entry) + "\n")
-                self._log.flush()
+            self.log.record(entry)
         return resp
 
     @staticmethod
