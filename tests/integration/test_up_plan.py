@@ -81,7 +81,7 @@ def test_rerun_writes_nothing_and_plan_shows_no_changes(served, capsys):
     assert served.writes(since, api="kube") == []  # no Kubernetes object or Helm release rewritten
     code, out, _ = served.raks(capsys, "plan", "--regions", *REGIONS, "--detailed-exitcode")
     assert code == 0
-    assert "Plan: 0 to create, 0 to update, 37 unchanged." in out
+    assert "Plan: 0 to create, 0 to update, 39 unchanged." in out  # 2 regions × 16 steps + 7 global
 
 
 def test_changing_a_pool_bound_updates_only_that_pool(served, capsys, tmp_path):
