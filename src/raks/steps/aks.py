@@ -17,11 +17,20 @@ from raks.config import Pool
 from raks.errors import CloudError
 from raks.steps import capacity, pools
 from raks.steps.arm_step import ArmStep, failed
-from raks.steps.base import CREATE, DELETED, NOOP, UPDATE, Context, Diff, differing
+from raks.steps.base import CREATE, DELETED, NOOP, UPDATE, Context, Diff, differing, retry_on_codes
 from raks.steps.network import RG_STEP
 
 AKS_SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
+AKS_SPOT_VALUE = "spot"
 AKS_SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+# AKS sets the VNet's ownership when a pool joins it; two pools created at once on one VNet race:
+# the create fails with SetVNetOwnershipFailed / VirtualNetworkNotInSucceededState ("Virtual
+# network ... is in Updating state") (Azure/AKS#4522). Pool creates are serialised per VNet
+# (terraform-provider-azurerm locks around node pool creation, PRs #25888 and #32682: the
+# VNet, not only the subnet, is what races), and these codes are retried a few times.
+VNET_RACE_CODES = frozenset({"SetVNetOwnershipFailed", "VirtualNetworkNotInSucceededState"})
+VNET_RACE_ATTEMPTS = 4
+VNET_SETTLE_POLLS = 30
 
 
 def pool_properties(ctx: Context, pool: Pool, subnet_id: Any) -> dict[str, Any]:
@@ -200,8 +209,26 @@ class PoolStep(ArmStep):
     def apply(
         self, ctx: Context, diff: Diff, desired: dict[str, Any], observed: dict[str, Any] | None
     ) -> dict[str, Any]:
+        def write() -> dict[str, Any]:
+            result: dict[str, Any] = retry_on_codes(
+                lambda: super(PoolStep, self).apply(ctx, diff, desired, observed),
+                set(VNET_RACE_CODES),
+                attempts=VNET_RACE_ATTEMPTS,
+                delay=ctx.retry_delay,
+            )
+            return result
+
         try:
-            return super().apply(ctx, diff, desired, observed)
+            if observed is not None and not failed(observed):
+                # Changes to an existing pool stay parallel: only joining the VNet sets its
+                # ownership (terraform-provider-azurerm locks in Create, not in Update).
+                return write()
+            vnet_id = vnet_of(desired["properties"]["vnetSubnetID"])
+            with ctx.named_lock(f"vnet-join:{vnet_id}"):
+                result = write()
+                # As terraform does: hold the lock until the VNet is Succeeded again.
+                wait_for_vnet(ctx, vnet_id)
+                return result
         except AzureCallError as exc:
             if exc.kind not in ("quota", "capacity"):
                 raise
@@ -217,10 +244,44 @@ class PoolStep(ArmStep):
         return f"{DELETED} with the cluster"
 
     def write_body(self, ctx: Context, desired: dict[str, Any], observed: dict[str, Any] | None) -> dict[str, Any]:
-        if observed is None or not self.pool.autoscale:
+        if observed is None:
             return desired
         body = copy.deepcopy(desired)
-        # Keep the autoscaler's current count (clamped into the new bounds).
-        current = int((observed.get("properties") or {}).get("count") or self.pool.min_count)
-        body["properties"]["count"] = min(max(current, self.pool.min_count), self.pool.max_count)
+        props = body["properties"]
+        if self.pool.spot:
+            # An update's labels and taints replace the pool's whole set, and AKS has dropped its
+            # own spot label when a spot pool's labels were updated without it (Azure/AKS#3152;
+            # cluster-api-provider-azure keeps AKS's labels in updates, PR #2604): send both.
+            props["nodeLabels"] = {**props["nodeLabels"], AKS_SPOT_LABEL: AKS_SPOT_VALUE}
+            if AKS_SPOT_TAINT not in props["nodeTaints"]:
+                props["nodeTaints"] = [*props["nodeTaints"], AKS_SPOT_TAINT]
+        if self.pool.autoscale:
+            # Keep the autoscaler's current count (clamped into the new bounds).
+            current = int((observed.get("properties") or {}).get("count") or self.pool.min_count)
+            props["count"] = min(max(current, self.pool.min_count), self.pool.max_count)
         return body
+
+
+def vnet_of(subnet_id: str) -> str:
+    """The VNet id of a subnet id (.../virtualNetworks/<vnet>/subnets/<subnet>)."""
+    low = subnet_id.lower()
+    cut = low.rfind("/subnets/")
+    return subnet_id[:cut] if cut >= 0 else subnet_id
+
+
+def wait_for_vnet(ctx: Context, vnet_id: str) -> None:
+    """Until the VNet's provisioningState is Succeeded again (bounded: a VNet still Updating
+    afterwards only makes the next create retry)."""
+    import time
+
+    parts = vnet_id.strip("/").split("/")
+    low = [p.lower() for p in parts]
+    try:
+        rg, name = parts[low.index("resourcegroups") + 1], parts[low.index("virtualnetworks") + 1]
+    except (ValueError, IndexError):
+        return
+    for _ in range(VNET_SETTLE_POLLS):
+        vnet = ctx.azure.get("vnet", rg, name)
+        if vnet is None or (vnet.get("properties") or {}).get("provisioningState") in (None, "Succeeded"):
+            return
+        time.sleep(ctx.retry_delay)

@@ -8,6 +8,7 @@ context; during a plan an output of something not yet created is UNKNOWN ("known
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,15 @@ class Context:
     destroying: bool = False
     delete_data: bool = False
     removed: set[str] = field(default_factory=set)
+    # Locks taken around one operation rather than a whole step (e.g. node pool creates on one
+    # VNet, steps/aks.py); shared by contexts copied with dataclasses.replace.
+    locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
+    locks_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def named_lock(self, name: str) -> threading.Lock:
+        """The one lock of this name for the whole command."""
+        with self.locks_guard:
+            return self.locks.setdefault(name.lower(), threading.Lock())
 
     def out(self, step_key: str, name: str) -> Any:
         value = self.outputs.get(step_key, {}).get(name, UNKNOWN)

@@ -13,7 +13,7 @@ from raks.steps.identity import IDENTITY, FederatedCredentialStep, IdentityStep
 from raks.steps.kube_objects import KubeObjectsStep
 from raks.steps.network import NatGatewayStep, NsgStep, PublicIpStep, VnetStep
 from raks.steps.resource_group import ResourceGroupStep
-from raks.steps.roles import RoleAssignmentStep
+from raks.steps.roles import RoleAssignmentStep, key_operator_needed
 from raks.steps.service_principal import ServicePrincipalStep
 from raks.steps.storage import ContainerStep, CorsStep, StorageAccountStep
 
@@ -29,6 +29,13 @@ def global_steps(cfg: RaksConfig, subscription_id: str) -> list[Step]:
         ContainerStep(rg, account, cfg.resolved_container()),
         RoleAssignmentStep("global/role-blob-data", "Storage Blob Data Contributor", IDENTITY, "principal_id"),
     ]
+    if key_operator_needed(cfg.kubernetes.version):
+        # Below AKS 1.34 the blob CSI driver cannot mount token-only (steps/roles.py).
+        steps.append(
+            RoleAssignmentStep(
+                "global/role-key-operator", "Storage Account Key Operator Service Role", IDENTITY, "principal_id"
+            )
+        )
     if cfg.platform == "anyscale":
         steps += [ServicePrincipalStep(cfg.anyscale.operator_app_id), AnyscaleCloudStep(cfg.resolved_cloud_name())]
     return steps
@@ -44,16 +51,34 @@ def region_steps(cfg: RaksConfig, region: str) -> list[Step]:
         ClusterStep(rg, region),
     ]
     steps += [PoolStep(rg, region, pool) for pool in pools.expand(cfg.pools)]  # + on-demand fallbacks
+    network_role = f"{region}/role-cluster-network"
     steps += [
         FederatedCredentialStep(rg, cfg.resolved_identity_name(), region),
         RoleAssignmentStep(
             f"{region}/role-cluster-storage", "Storage Account Contributor", f"{region}/cluster", "principal_id", region
         ),
+        # The cluster identity joins the node subnet (BYO VNet): without it no LoadBalancer
+        # Service gets an address (steps/roles.py).
+        RoleAssignmentStep(
+            network_role,
+            "Network Contributor",
+            f"{region}/cluster",
+            "principal_id",
+            region,
+            scope_step=f"{region}/vnet",
+            scope_output="subnet_id",
+            scope_label="node subnet",
+        ),
         KubeObjectsStep(region),
     ]
     if cfg.platform == "anyscale":
         steps.append(AnyscaleResourceStep(region))
-    steps += [HelmReleaseStep(region, addon, cfg) for addon in addons_for(cfg)]
+    for addon in addons_for(cfg):
+        release = HelmReleaseStep(region, addon, cfg)
+        # No chart may create a LoadBalancer Service before the grant (ingress-nginx does), and
+        # `down` uninstalls the releases before the grant goes (the graph runs in reverse).
+        release.needs = (*release.needs, network_role)
+        steps.append(release)
     return steps
 
 

@@ -3,6 +3,15 @@
 AKS copies a cluster's tags onto its node resource group (`MC_…`) and the kubelet identity in
 it (azure-facts.md §0): a group with `managedBy` set, and everything in it, belongs to AKS and
 goes with the cluster, so these scans skip it.
+
+ARM's Resources - List omits the tags of what a tag filter returns ("When you filter by a tag
+name and value, the tags for each resource are not returned in the results": the `$filter`
+parameter of Resources - List, learn.microsoft.com/rest/api/resources/resources/list, and
+azure-mgmt-resource's `ResourcesOperations.list` docstring), so the scan never reads tags from a filtered list: it asks once per tag
+(raks-deployment=<name>, managed-by=raks) and keeps what both filters returned, each filter
+being the proof of its tag. Two subscription-wide lists rather than one unfiltered list of the
+resource group (that would miss what carries the tags elsewhere, and read every foreign resource
+of a shared group) or a GET per hit (a read per resource, each needing its type's api-version).
 """
 
 from __future__ import annotations
@@ -59,12 +68,15 @@ def tagged(ctx: Context) -> list[dict[str, Any]]:
     """Resources carrying this deployment's tags anywhere in the subscription, AKS's own excepted."""
     tag = (names.TAG_DEPLOYMENT, ctx.cfg.deployment)
     aks_groups = {str(g.get("name") or "").lower() for g in ctx.azure.list_groups(tag=tag) if g.get("managedBy")}
+    managed = {
+        str(r.get("id") or "").lower() for r in ctx.azure.list_resources(tag=(names.TAG_MANAGED_BY, names.MANAGED_BY))
+    }
     return [
         r
         for r in ctx.azure.list_resources(tag=tag)
-        if not r.get("managedBy")
+        if str(r.get("id") or "").lower() in managed
+        and not r.get("managedBy")
         and group_of(str(r.get("id") or "")) not in aks_groups
-        and names.is_ours(r.get("tags"), ctx.cfg)
     ]
 
 

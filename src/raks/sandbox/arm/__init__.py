@@ -7,7 +7,12 @@ Long-running operations follow what the real SDK pollers accept (azure-facts.md 
   monitor answers 202 until done, then 200 (with the resource for a create);
 - operations finish by wall-clock time, lazily (`settle`), so a killed client's operation still
   completes. While one runs, monitors send a Retry-After equal to the time left (fractional
-  seconds: the latency profile is scaled), so a client wakes when it is done.
+  seconds: the latency profile is scaled), so a client wakes when it is done;
+- operation URLs are under the region of the resource or of its parent (an agent pool's under
+  its cluster's region, `.../locations/{region}/operations/{id}`), never "global" for a child;
+- api-versions outside each namespace's list are refused (400 NoRegisteredProviderFound /
+  InvalidApiVersionParameter, see `api_versions`);
+- not-found answers name the resource's full type path (`managedClusters/x/agentPools/y`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from raks.sandbox.arm import ids
+from raks.sandbox.arm import api_versions, ids
 from raks.sandbox.arm.base import ResourceType, new_guid, props
 from raks.sandbox.arm.errors import ArmError, rg_not_found
 from raks.sandbox.faults import FaultRule
@@ -94,6 +99,20 @@ class ArmApi:
     def view(self, res: dict[str, Any]) -> dict[str, Any]:
         return self.spec_of(res).view(self, res)
 
+    def region_of(self, res: dict[str, Any]) -> str:
+        """The region whose operation endpoints track a write: the resource's own, else its parent's
+        (an agent pool's operation is under the cluster's region: `.../providers/
+        Microsoft.ContainerService/locations/{region}/operations/{id}`, as AKS answers)."""
+        rid = res["id"]
+        while res is not None:
+            if res.get("location"):
+                return str(res["location"])
+            parent = ids.parent_id(rid)
+            if parent == rid or len(ids.segments(parent)) <= 4:
+                break
+            rid, res = parent, self.get(parent)  # type: ignore[assignment]
+        return "global"
+
     # -- operations ------------------------------------------------------------------------
     def start_op(
         self,
@@ -106,6 +125,7 @@ class ArmApi:
         fault: FaultRule | None = None,
         created: bool = False,
         holder: str | None = None,
+        error: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         now = self.world.now()
         op: dict[str, Any] = {
@@ -119,7 +139,7 @@ class ArmApi:
             "location": location,
             "created": created,
             "holder": (holder or rid).lower(),
-            "error": {"code": fault.code, "message": fault.message} if fault else None,
+            "error": {"code": fault.code, "message": fault.message} if fault else error,
         }
         self.ops[op["id"]] = op
         return op
@@ -228,11 +248,73 @@ class ArmApi:
     # -- request handling ------------------------------------------------------------------
     def handle(self, req: Request, *, lro_fault: FaultRule | None = None) -> Response:
         try:
+            if ids.key(req.path) == "/metadata/endpoints":
+                return self._cloud_metadata(req)
             self.settle()
             self._check_request(req)
             return self._route(req, lro_fault)
         except ArmError as exc:
             return exc.response()
+
+    def _cloud_metadata(self, req: Request) -> Response:
+        """`GET /metadata/endpoints` (no token): the cloud discovery document clients read first.
+
+        api-version 2022-09-01 answers one cloud object (hashicorp/go-azure-sdk `sdk/environments`
+        metadata client, `metaDataResponse20220901`); older versions (2019-05-01) answer a list of
+        clouds (azure-cli `cloud.py` `_convert_arm_to_cli` iterates it, keyed by `name`). The fields
+        are those both read; `resourceManager` is this sandbox.
+        """
+        version = req.q("api-version")
+        if not version:
+            raise ArmError(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
+        cloud = {
+            "portal": "https://portal.azure.com",
+            "authentication": {
+                "loginEndpoint": "https://login.microsoftonline.com",
+                "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
+                "tenant": "common",
+                "identityProvider": "AAD",
+            },
+            "media": "https://rest.media.azure.net",
+            "graphAudience": "https://graph.windows.net/",
+            "graph": "https://graph.windows.net/",
+            "name": "AzureCloud",
+            "suffixes": {
+                "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
+                "acrLoginServer": "azurecr.io",
+                "sqlServerHostname": "database.windows.net",
+                "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
+                "keyVaultDns": "vault.azure.net",
+                "storage": "core.windows.net",
+                "azureFrontDoorEndpointSuffix": "azurefd.net",
+                "storageSyncEndpointSuffix": "afs.azure.net",
+                "mhsmDns": "managedhsm.azure.net",
+                "mysqlServerEndpoint": "mysql.database.azure.com",
+                "postgresqlServerEndpoint": "postgres.database.azure.com",
+                "mariadbServerEndpoint": "mariadb.database.azure.com",
+                "synapseAnalytics": "dev.azuresynapse.net",
+                "attestationEndpoint": "attest.azure.net",
+            },
+            "batch": "https://batch.core.windows.net/",
+            "resourceManager": self.world.base_url + "/",
+            "vmImageAliasDoc": "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/arm-compute/"
+            "quickstart-templates/aliases.json",
+            "activeDirectoryDataLake": "https://datalake.azure.net/",
+            "sqlManagement": "https://management.core.windows.net:8443/",
+            "gallery": "https://gallery.azure.com/",
+            "microsoftGraphResourceId": "https://graph.microsoft.com/",
+            "appInsightsResourceId": "https://api.applicationinsights.io",
+            "appInsightsTelemetryChannelResourceId": "https://dc.applicationinsights.azure.com/v2/track",
+            "attestationResourceId": "https://attest.azure.net",
+            "synapseAnalyticsResourceId": "https://dev.azuresynapse.net",
+            "logAnalyticsResourceId": "https://api.loganalytics.io",
+            "ossrDbmsResourceId": "https://ossrdbms-aad.database.windows.net",
+        }
+        return Response(200, cloud if version >= "2022-09-01" else [cloud])
 
     def _check_request(self, req: Request) -> None:
         auth = req.headers.get("authorization", "")
@@ -255,6 +337,10 @@ class ArmApi:
 
         segs = ids.segments(req.path)
         low = [s.lower() for s in segs]
+        version = req.q("api-version") or ""
+        monitor = any(s in ("operations", "operationresults", "asyncoperations") for s in low[2:])
+        if not monitor and "providers" not in low:
+            api_versions.check_arm(version)  # subscriptions, resource groups, resource lists
         if not segs or low == ["subscriptions"]:
             return t_resources.list_subscriptions(self)
         if low[0] != "subscriptions":
@@ -277,6 +363,8 @@ class ArmApi:
                 rid = f"/subscriptions/{segs[1]}/resourceGroups/{segs[3]}"
                 return self.crud(req, rid, self.types["microsoft.resources/resourcegroups"], lro_fault)
         if rest[0] == "providers":
+            if (len(rest) <= 2 or rest[2:] == ["register"]) and not monitor:
+                api_versions.check_arm(version)  # the provider registry is ARM's own API
             if len(rest) == 1:
                 return t_resources.list_providers(self)
             if len(rest) == 2:
@@ -284,11 +372,28 @@ class ArmApi:
             if len(rest) == 3 and rest[2] == "register" and req.method == "POST":
                 return t_resources.register_provider(self, segs[3])
             if len(rest) >= 5 and rest[2] == "locations":
+                if not monitor:
+                    api_versions.check_provider(segs[3], "/".join(["locations", *segs[6:7]]), version, segs[5])
                 return self._location_scoped(req, segs[3], segs[5], segs[6:])
         rp = ids.parse_provider_path(segs)
         if rp is None:
             raise ArmError(404, "InvalidResourceType", f"The resource path '{req.path}' is not supported.")
+        type_path = "/".join(rp.type_names + ([rp.tail] if rp.tail and not rp.pairs else []))
+        api_versions.check_provider(rp.namespace, type_path, version, self._location_hint(req, rp))
         return self._provider_path(req, rp, lro_fault)
+
+    def _location_hint(self, req: Request, rp: ids.ResourcePath) -> str:
+        """The location ARM names in NoRegisteredProviderFound: the body's, else the resource's."""
+        if req.method == "PUT":
+            try:
+                body = req.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and body.get("location"):
+                return str(body["location"]).lower().replace(" ", "")
+        path = ids.canonical_scope(rp.scope) + f"/providers/{rp.namespace}/" + "/".join(f"{t}/{n}" for t, n in rp.pairs)
+        res = self.get(path) if rp.pairs else None
+        return self.region_of(res) if res is not None else ""
 
     def _location_scoped(self, req: Request, namespace: str, location: str, rest: list[str]) -> Response:
         low = [s.lower() for s in rest]
@@ -393,13 +498,17 @@ class ArmApi:
         segs = ids.segments(rid)
         if spec.type.lower() == "microsoft.resources/resourcegroups":
             return rg_not_found(segs[-1])
-        short = "/".join(spec.type.split("/")[:2])
+        # ARM names the full type path with every name in it: 'Microsoft.ContainerService/
+        # managedClusters/{c}' (Azure/azure-cli#9301), and for a child
+        # 'Microsoft.ContainerService/managedClusters/{c}/agentPools/{p}'.
+        cut = max(i for i, seg in enumerate(segs) if seg.lower() == "providers")
+        short = "/".join(segs[cut + 1 :])
         rg = segs[3] if len(segs) > 3 and segs[2].lower() == "resourcegroups" else None
         where = f" under resource group '{rg}'" if rg else ""
         return ArmError(
             404,
             "ResourceNotFound",
-            f"The Resource '{short}/{segs[-1]}'{where} was not found. For more details please go to "
+            f"The Resource '{short}'{where} was not found. For more details please go to "
             "https://aka.ms/ARMResourceNotFoundFix",
             unwrapped=spec.aks_errors,
         )
@@ -435,6 +544,7 @@ class ArmApi:
             self.put_raw(res)
             spec.on_ready(self, res, created)
             return Response(spec.created_status if created else 200, self.view(res))
+        error = spec.lro_error(self, res, created)
         if spec.has_provisioning_state:
             props(res)["provisioningState"] = spec.creating_state if created else spec.updating_state
         self.put_raw(res)
@@ -443,9 +553,10 @@ class ArmApi:
             "put",
             spec.duration(self, res, created),
             namespace=self._namespace(spec),
-            location=res.get("location") or "global",
+            location=self.region_of(res),
             fault=lro_fault,
             created=created,
+            error=error,
         )
         if mode == "location":
             return Response(202, None, {"Location": self.location_url(op, api_version), **self.retry_after(op)})
@@ -484,7 +595,7 @@ class ArmApi:
             "delete",
             spec.delete_duration(self, res),
             namespace=self._namespace(spec),
-            location=res.get("location") or "global",
+            location=self.region_of(res),
             fault=lro_fault,
         )
         headers = {"Location": self.location_url(op, api_version), **self.retry_after(op)}

@@ -93,6 +93,10 @@ class ResourceType:
     def on_ready(self, api: ArmApi, res: dict[str, Any], created: bool) -> None:
         """Side effects once a write has completed (immediately for sync types)."""
 
+    def lro_error(self, api: ArmApi, res: dict[str, Any], created: bool) -> dict[str, Any] | None:
+        """The error an accepted long-running write will end with (Failed), or None."""
+        return None
+
     def on_deleted(self, api: ArmApi, res: dict[str, Any]) -> None:
         """Side effects once the resource is gone."""
 

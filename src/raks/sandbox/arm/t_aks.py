@@ -9,13 +9,21 @@ Modelled (azure-facts.md §1, §5, §8):
   running operations (they end Failed, AKSOperationPreemptedByDelete).
 - Agent pools are child resources kept in sync with the cluster's `agentPoolProfiles`; a new
   pool sent through the cluster PUT is 400 (pools are added through the agentPools API).
+- Defaults AKS fills in: networkProfile (serviceCidr 10.0.0.0/16, dnsServiceIP 10.0.0.10,
+  networkDataplane, ipFamilies, loadBalancerSku, outboundType, podCidr for overlay) and pools'
+  currentOrchestratorVersion, nodeImageVersion, osDiskSizeGB 128, osSKU, maxPods by plugin.
 - Read-only outputs: fqdn, nodeResourceGroup (created, tagged like the cluster, `managedBy` set),
   system identity principalId, kubelet identity (in the node resource group), OIDC issuer URL
   (`https://{region}.oic.prod-aks.azure.com/{tenant}/{uuid}/`, trailing slash); spot pools get
-  the label and taint AKS adds itself.
+  the label and taint AKS adds itself when it creates them; an update whose nodeLabels leave the
+  spot label out removes it (Azure/AKS#3152), the taint stays.
+- A pool created while another pool's create on the same subnet is in flight: accepted, then its
+  operation ends Failed with SetVNetOwnershipFailed (Azure/AKS#4522).
 - vCPU quota (family / regional / lowPriorityCores) and SKU availability are checked when a
   pool is created or grows, as AKS's own pre-check does (400 ErrCode_InsufficientVCPUQuota).
 - listClusterUserCredential returns a kubeconfig for the cluster's emulated Kubernetes API.
+- Linked authorization: a LoadBalancer Service gets an address only while the control-plane
+  identity may join the node subnets (`load_balancer_denial`, read lazily by the kube emulator).
 """
 
 from __future__ import annotations
@@ -72,6 +80,16 @@ IMMUTABLE_CLUSTER = (
     "networkProfile.serviceCidr",
 )
 IMMUTABLE_POOL = ("vmSize", "scaleSetPriority", "vnetSubnetID", "osType")
+# The sandbox's node image release; real names are AKSUbuntu-2204gen2containerd-YYYYMM.DD.N.
+NODE_IMAGE_DATE = "202511.07.0"
+NETWORK_DEFAULTS = {  # AKS defaults (learn.microsoft.com/azure/aks/configure-kubenet, -azure-cni-overlay)
+    "serviceCidr": "10.0.0.0/16",
+    "dnsServiceIP": "10.0.0.10",
+    "outboundType": "loadBalancer",
+    "loadBalancerSku": "standard",
+    "ipFamilies": ["IPv4"],
+    "networkDataplane": "azure",
+}
 
 
 def _err(status: int, code: str, message: str) -> ArmError:
@@ -173,12 +191,16 @@ def compute_usage(api: ArmApi, region: str) -> dict[str, int]:
     return usage
 
 
-def _normalise_pool(p: dict[str, Any], k8s_version: str) -> dict[str, Any]:
+def _normalise_pool(p: dict[str, Any], k8s_version: str, old: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A pool's stored properties from a PUT body (`old`: the existing pool's, for an update)."""
     out = {k: copy.deepcopy(v) for k, v in p.items() if k in POOL_FIELDS}
+    if old is not None and "nodeLabels" not in p:
+        out["nodeLabels"] = copy.deepcopy(old.get("nodeLabels") or {})
     out.setdefault("type", "VirtualMachineScaleSets")
     out.setdefault("osType", "Linux")
     out.setdefault("mode", "User")
     out.setdefault("orchestratorVersion", k8s_version)
+    _pool_defaults(out, k8s_version, (old or {}).get("maxPods"))
     out.setdefault("enableAutoScaling", False)
     if out.get("enableAutoScaling"):
         lo, hi = out.get("minCount"), out.get("maxCount")
@@ -216,8 +238,13 @@ def _normalise_pool(p: dict[str, Any], k8s_version: str) -> dict[str, Any]:
             )
         out.setdefault("scaleSetEvictionPolicy", "Delete")
         out.setdefault("spotMaxPrice", -1)
-        # AKS adds these itself to every spot pool.
-        labels[SPOT_LABEL[0]] = SPOT_LABEL[1]
+        # AKS adds the label and the taint itself when it creates a spot pool ("Add a spot node pool
+        # to an AKS cluster"). An update's nodeLabels replace the pool's labels as sent ("Updating
+        # labels on existing node pools" overwrites the whole set), so an update that leaves the spot
+        # label out removes it from the pool and its nodes (Azure/AKS#3152); the taint stays
+        # (kubernetes-sigs/cluster-api-provider-azure#2460: "the taint stays").
+        if old is None:
+            labels[SPOT_LABEL[0]] = SPOT_LABEL[1]
         if SPOT_TAINT not in taints:
             taints.append(SPOT_TAINT)
     else:
@@ -225,6 +252,33 @@ def _normalise_pool(p: dict[str, Any], k8s_version: str) -> dict[str, Any]:
     out["nodeLabels"] = labels
     out["nodeTaints"] = taints
     return out
+
+
+def _pool_defaults(out: dict[str, Any], k8s_version: str, old_max_pods: Any) -> None:
+    """What AKS fills in on a pool the client left it out of (AKS REST spec ManagedClusterAgentPoolProfile
+    read-only/defaulted fields): the resolved patch version, the node image, a 128 GB managed OS
+    disk on Ubuntu, and maxPods by network plugin (Azure CNI 30, kubenet 110: "Nodes use a minimum
+    number of pods" / AKS "Configure Azure CNI"; Azure CNI Overlay 250: "Configure Azure CNI
+    Overlay networking"; set in `ManagedClusters` once the plugin is known)."""
+    out["currentOrchestratorVersion"] = (
+        k8s_version if len(str(out.get("orchestratorVersion", "")).split(".")) < 3 else out["orchestratorVersion"]
+    )
+    out.setdefault("osDiskSizeGB", 128)
+    out.setdefault("osDiskType", "Managed")
+    out.setdefault("kubeletDiskType", "OS")
+    out.setdefault("osSKU", "Ubuntu")
+    out.setdefault("enableNodePublicIP", False)
+    out.setdefault("enableFIPS", False)
+    out["nodeImageVersion"] = f"AKSUbuntu-2204gen2containerd-{NODE_IMAGE_DATE}"
+    if old_max_pods is not None:
+        out.setdefault("maxPods", old_max_pods)
+
+
+def _max_pods(network_profile: dict[str, Any]) -> int:
+    plugin = str(network_profile.get("networkPlugin") or "").lower()
+    if plugin == "azure" and str(network_profile.get("networkPluginMode") or "").lower() != "overlay":
+        return 30
+    return 250 if plugin in ("azure", "none") else 110
 
 
 def _pool_resource(cluster_id: str, name: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -287,6 +341,13 @@ class ManagedClusters(ResourceType):
         deep_merge(merged, p)
         merged["kubernetesVersion"] = version
         merged["currentKubernetesVersion"] = version if len(version.split(".")) == 3 else _latest(offered, version)
+        net = merged.setdefault("networkProfile", {})
+        for key, value in NETWORK_DEFAULTS.items():
+            net.setdefault(key, copy.deepcopy(value))
+        if net.get("networkPluginMode") == "overlay" or net.get("networkPlugin") == "kubenet":
+            net.setdefault("podCidr", "10.244.0.0/16")
+            net.setdefault("podCidrs", [net["podCidr"]])
+        net.setdefault("serviceCidrs", [net["serviceCidr"]])
         self._read_only(api, res, merged, existing)
         identity = body.get("identity") or (existing or {}).get("identity") or {"type": "SystemAssigned"}
         res["identity"] = self._identity(api, identity, (existing or {}).get("identity"))
@@ -297,7 +358,8 @@ class ManagedClusters(ResourceType):
         for pp in profiles:
             name = str(pp.get("name") or "")
             old_pool = api.get(f"{rid}/agentPools/{name}")
-            norm = _normalise_pool(pp, version)
+            norm = _normalise_pool(pp, version, old_pool["properties"] if old_pool else None)
+            norm.setdefault("maxPods", _max_pods(merged["networkProfile"]))
             old_count = int((old_pool or {}).get("properties", {}).get("count") or 0)
             _check_capacity(api, region, norm, old_count, name)
             if old_pool is None:
@@ -355,6 +417,13 @@ class ManagedClusters(ResourceType):
         if out.get("type") == "SystemAssigned":
             out["principalId"] = (old or {}).get("principalId") or new_guid()
             out["tenantId"] = api.world.tenant_id
+        # A user-assigned control-plane identity: AKS answers each entry with the identity's own
+        # principalId and clientId (ManagedClusterIdentity.userAssignedIdentities, AKS REST spec).
+        for uid, entry in (out.get("userAssignedIdentities") or {}).items():
+            mi = api.get(uid)
+            if mi is not None and isinstance(entry, dict):
+                entry["principalId"] = mi["properties"].get("principalId")
+                entry["clientId"] = mi["properties"].get("clientId")
         return out
 
     def on_ready(self, api: ArmApi, res: dict[str, Any], created: bool) -> None:
@@ -469,8 +538,12 @@ class AgentPools(ResourceType):
                 f"The value of parameter agentPoolProfile.name is invalid. Error details: Agent pool name '{name}' "
                 "must start with a lowercase letter, have max length of 12, and only have characters a-z0-9.",
             )
-        p = _normalise_pool(body.get("properties") or {}, cluster["properties"].get("currentKubernetesVersion", ""))
         old = (existing or {}).get("properties") or {}
+        p = _normalise_pool(
+            body.get("properties") or {},
+            cluster["properties"].get("currentKubernetesVersion", ""),
+            old if existing is not None else None,
+        )
         if existing is not None:
             for field in IMMUTABLE_POOL:
                 if field in (body.get("properties") or {}) and old.get(field) not in (None, p.get(field)):
@@ -482,9 +555,47 @@ class AgentPools(ResourceType):
                 f"The subnet {p['vnetSubnetID']} referenced by agent pool {name} was not found.",
             )
         _check_capacity(api, cluster["location"], p, int(old.get("count") or 0), name)
+        p.setdefault("maxPods", _max_pods(cluster["properties"].get("networkProfile") or {}))
         p["powerState"] = {"code": "Running"}
         res["properties"] = p
         return res
+
+    def lro_error(self, api: ArmApi, res: dict[str, Any], created: bool) -> dict[str, Any] | None:
+        """Two pools created at once on one subnet: AKS sets the VNet's ownership for each, and the
+        second finds the VNet still Updating. The PUT is accepted and its operation ends Failed with
+        SetVNetOwnershipFailed wrapping the network RP's 400 VirtualNetworkNotInSucceededState
+        (Azure/AKS#4522; terraform-provider-azurerm serialises pool creates per subnet for this,
+        PRs #25888, #32682)."""
+        subnet = str(res["properties"].get("vnetSubnetID") or "")
+        if not created or not subnet:
+            return None
+        for op in list(api.ops.values()):
+            other = api.get(op["resource_id"]) if op["status"] == "InProgress" else None
+            if (
+                other is None
+                or other["type"] != POOL_TYPE
+                or op["action"] != "put"
+                or not op["created"]
+                or ids.key(other["id"]) == ids.key(res["id"])
+                or ids.key(str(other["properties"].get("vnetSubnetID") or "")) != ids.key(subnet)
+            ):
+                continue
+            segs = ids.segments(subnet)
+            vnet_id = "/" + "/".join(segs[:8])
+            inner = (
+                f"Virtual network {vnet_id} is in Updating state. It needs to be in Succeeded state in order to set "
+                "resource ownership."
+            )
+            return {
+                "code": "SetVNetOwnershipFailed",
+                "message": (
+                    f"Set virtual network ownership failed. Subscription: {segs[1]}; resource group: {segs[3]}; "
+                    f'virtual network name: {segs[7]}. Status=400 Code="VirtualNetworkNotInSucceededState" '
+                    f'Message="{inner}" Details=[]'
+                ),
+                "details": [{"code": "VirtualNetworkNotInSucceededState", "message": inner}],
+            }
+        return None
 
     def on_ready(self, api: ArmApi, res: dict[str, Any], created: bool) -> None:
         cluster = api.get(_cluster_id(res["id"]))
@@ -524,11 +635,72 @@ def sync_nodes(api: ArmApi, cluster: dict[str, Any], without: str | None = None)
                 "vm_size": p.get("vmSize"),
                 "labels": dict(p.get("nodeLabels") or {}),
                 "taints": list(p.get("nodeTaints") or []),
-                "spot": p.get("scaleSetPriority") == "Spot",
+                # The nodes carry what the pool carries: a spot pool whose label an update dropped
+                # loses it on its nodes too (Azure/AKS#3152); the taint is in nodeTaints either way.
+                "spot": p.get("scaleSetPriority") == "Spot" and SPOT_LABEL[0] in (p.get("nodeLabels") or {}),
                 "mode": p.get("mode", "User"),
             }
         )
     api.world.kube.set_nodes(_kube_key(cluster["id"]), pools)
+
+
+def control_plane_principal(cluster: dict[str, Any]) -> str | None:
+    """The principal cloud-provider-azure acts as: the system-assigned identity, or the (single)
+    user-assigned one ("Use a managed identity in AKS": the cluster identity is one or the other)."""
+    identity = cluster.get("identity") or {}
+    if str(identity.get("type", "")).lower() == "systemassigned":
+        return identity.get("principalId")
+    for entry in (identity.get("userAssignedIdentities") or {}).values():
+        if isinstance(entry, dict) and entry.get("principalId"):
+            return str(entry["principalId"])
+    return None
+
+
+def load_balancer_denial(world: Any, kube_key: str) -> str | None:
+    """Why cloud-provider-azure cannot give a LoadBalancer Service of this cluster an address, or None.
+
+    With a bring-your-own subnet the control-plane identity must hold
+    `Microsoft.Network/virtualNetworks/subnets/join/action` on each node subnet (at that scope or
+    above): AKS docs "Use a managed identity in AKS" / "aks-service-permissions" (Network
+    Contributor on the subnet); without it ARM refuses the VMSS update with 403
+    LinkedAuthorizationFailed and the controller emits `SyncLoadBalancerFailed` (Azure/AKS#357,
+    #1557; the message as in jenkins-infra/kubernetes-management#6506). A managed VNet (no
+    vnetSubnetID) lives in the node resource group, where AKS holds the rights itself.
+    """
+    from raks.sandbox.arm import roles
+
+    store: dict[str, dict[str, Any]] = world.state["arm"]
+    cluster = next(
+        (r for r in store.values() if r.get("type") == CLUSTER_TYPE and _kube_key(r["id"]) == kube_key), None
+    )
+    if cluster is None:
+        return None
+    principal = control_plane_principal(cluster)
+    prefix = ids.key(cluster["id"]) + "/agentpools/"
+    pools = sorted((k, r) for k, r in store.items() if k.startswith(prefix) and r.get("type") == POOL_TYPE)
+    subnets = {str(r["properties"]["vnetSubnetID"]): r["name"] for _, r in pools if r["properties"].get("vnetSubnetID")}
+    if principal is None or not subnets:
+        return None
+    for subnet, pool in sorted(subnets.items()):
+        if roles.may_join_subnet(world, principal, subnet):
+            continue
+        node_rg = cluster["properties"].get("nodeResourceGroup", "")
+        digest = int(hashlib.sha256(cluster["id"].lower().encode()).hexdigest()[:8], 16) % 10**8
+        vm = (
+            f"/subscriptions/{ids.segments(cluster['id'])[1]}/resourceGroups/{node_rg}/providers/"
+            f"Microsoft.Compute/virtualMachineScaleSets/aks-{pool}-{digest:08d}-vmss/virtualMachines/0"
+        )
+        raw = (
+            f"The client '{principal}' with object id '{principal}' has permission to perform action "
+            f"'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/write' on scope '{vm}'; however, it does "
+            f"not have permission to perform action(s) '{roles.JOIN_SUBNET}' on the linked scope(s) '{subnet}' "
+            "(respectively) or the linked scope(s) are invalid."
+        )
+        return (
+            "Error syncing load balancer: failed to ensure load balancer: Retriable: false, RetryAfter: 0s, "
+            'HTTPStatusCode: 403, RawError: {"error":{"code":"LinkedAuthorizationFailed","message":"' + raw + '"}}'
+        )
+    return None
 
 
 def _user_credentials(api: ArmApi, res: dict[str, Any], req: Request) -> Response:

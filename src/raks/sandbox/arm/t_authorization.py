@@ -1,6 +1,7 @@
 """Microsoft.Authorization: built-in role definitions and role assignments (extension resources).
 
-Facts modelled (azure-facts.md §3): names are GUIDs; the same scope + role + principal under
+Facts modelled (azure-facts.md §3): built-in role definitions with their permissions (roles.py)
+served at every scope with subscription-level ids; names are GUIDs; the same scope + role + principal under
 another name is 409 RoleAssignmentExists; changing principal/role/scope of an existing name is
 400 RoleAssignmentUpdateNotPermitted; without principalType a just-created principal may not be
 found yet (tests inject PrincipalNotFound with a fault rule).
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from raks.sandbox.arm import ids
+from raks.sandbox.arm import ids, roles
 from raks.sandbox.arm.base import ResourceType, base_resource
 from raks.sandbox.arm.errors import ArmError
 from raks.sandbox.http import Request, Response
@@ -19,55 +20,29 @@ from raks.sandbox.http import Request, Response
 if TYPE_CHECKING:
     from raks.sandbox.arm import ArmApi
 
-BUILT_IN_ROLES = {
-    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
-    "17d1049b-9a84-46fb-8f53-869881c3d3ab": "Storage Account Contributor",
-    "81a9662b-bebf-436f-a333-f67b29880f12": "Storage Account Key Operator Service Role",
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
-    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
-    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
-    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
-    "f1a07417-d97a-45cb-824c-7a7467783830": "Managed Identity Operator",
-}
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
-def _role_definition(scope: str, guid: str) -> dict[str, Any]:
-    return {
-        "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
-        "name": guid,
-        "type": "Microsoft.Authorization/roleDefinitions",
-        "properties": {
-            "roleName": BUILT_IN_ROLES[guid],
-            "type": "BuiltInRole",
-            "description": BUILT_IN_ROLES[guid],
-            "assignableScopes": ["/"],
-            "permissions": [{"actions": [], "notActions": [], "dataActions": [], "notDataActions": []}],
-        },
-    }
-
-
 def list_role_definitions(api: ArmApi, req: Request, rp: ids.ResourcePath) -> Response:
-    scope = ids.canonical_scope(rp.scope)
+    """Built-in roles are listed at every scope (subscription, group, resource) with their
+    subscription-level ids; `$filter=roleName eq '...'` picks one (Role Definitions - List)."""
     flt = req.q("$filter") or ""
-    wanted = re.search(r"roleName eq '([^']*)'", flt)
+    wanted = re.search(r"roleName eq '([^']*)'", flt, re.IGNORECASE)
     items = [
-        _role_definition(scope, g)
-        for g, name in BUILT_IN_ROLES.items()
-        if not wanted or name.lower() == wanted.group(1).lower()
+        roles.definition(rp.subscription, g)
+        for g, role in roles.BUILT_IN.items()
+        if not wanted or role.name.lower() == wanted.group(1).lower()
     ]
     return Response(200, {"value": items})
 
 
 def get_role_definition(api: ArmApi, rp: ids.ResourcePath) -> Response:
     guid = rp.pairs[0][1].lower()
-    if guid not in BUILT_IN_ROLES:
+    if guid not in roles.BUILT_IN:
         raise ArmError(
             404, "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{guid}' does not exist."
         )
-    return Response(200, _role_definition(ids.canonical_scope(rp.scope), guid))
+    return Response(200, roles.definition(rp.subscription, guid))
 
 
 class RoleAssignments(ResourceType):
@@ -87,7 +62,7 @@ class RoleAssignments(ResourceType):
         p = body.get("properties") or {}
         role_id = str(p.get("roleDefinitionId") or "")
         principal = str(p.get("principalId") or "")
-        if role_id.rstrip("/").split("/")[-1].lower() not in BUILT_IN_ROLES:
+        if role_id.rstrip("/").split("/")[-1].lower() not in roles.BUILT_IN:
             raise ArmError(
                 400,
                 "RoleDefinitionDoesNotExist",

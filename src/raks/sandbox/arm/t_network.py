@@ -4,6 +4,9 @@ Network PUTs are Azure-AsyncOperation operations (201/200 + monitor); deletes an
 204 when the resource is absent. References must exist and resources in use cannot be deleted
 (InUseSubnetCannotBeDeleted, InUseNatGatewayCannotBeDeleted, ...), which is what makes the
 order of a teardown matter.
+
+- NSG security rules are child resources kept in sync with the NSG's inline list.
+- Read-only back-links: NSG and NAT gateway `properties.subnets`, public IP `properties.natGateway`.
 """
 
 from __future__ import annotations
@@ -202,52 +205,103 @@ class VirtualNetworks(NetworkType):
             Subnets().check_delete(api, child)
 
 
+RULE_TYPE = "Microsoft.Network/networkSecurityGroups/securityRules"
+
+
+def check_rules(rules: list[dict[str, Any]]) -> None:
+    """Priorities 100-4096, unique per direction (SecurityRuleInvalidPriority /
+    SecurityRulesConflictingPriority, as the network RP answers)."""
+    priorities: set[tuple[str, int]] = set()
+    for rule in rules:
+        rp = rule.get("properties") or {}
+        prio = int(rp.get("priority") or 0)
+        direction = rp.get("direction") or ""
+        if not 100 <= prio <= 4096:
+            raise ArmError(
+                400,
+                "SecurityRuleInvalidPriority",
+                f"Security rule {rule.get('name')} has invalid priority {prio}. Value provided: {prio} Allowed range 100-4096.",
+            )
+        if (direction, prio) in priorities:
+            raise ArmError(
+                400,
+                "SecurityRulesConflictingPriority",
+                f"Security rule {rule.get('name')} conflicts with another rule of priority {prio}.",
+            )
+        priorities.add((direction, prio))
+
+
+def _rule(nsg_id: str, name: str, props_: dict[str, Any]) -> dict[str, Any]:
+    rp = {k: copy.deepcopy(v) for k, v in props_.items() if k != "provisioningState"}
+    rp["provisioningState"] = "Succeeded"
+    return {"id": f"{nsg_id}/securityRules/{name}", "name": name, "type": RULE_TYPE, "properties": rp, "etag": _etag()}
+
+
 class NetworkSecurityGroups(NetworkType):
+    """Rules are child resources (`.../securityRules/{name}`, their own GET/PUT/DELETE/list, "Security
+    Rules" REST API) kept in sync with the NSG's inline `properties.securityRules`: a PUT of the NSG
+    replaces the set, a rule written on its own shows up inline. `properties.subnets` lists the
+    subnets that reference the NSG (read-only back-link, NetworkSecurityGroupPropertiesFormat)."""
+
     type = "Microsoft.Network/networkSecurityGroups"
     latency = "network.nsg"
 
     def build(self, api: ArmApi, rid: str, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         res = base_resource(self, rid, body, existing)
         p = copy.deepcopy(body.get("properties") or {})
-        rules = []
-        priorities: set[tuple[str, int]] = set()
-        for rule in p.get("securityRules") or []:
-            rp = rule.get("properties") or {}
-            prio = int(rp.get("priority") or 0)
-            direction = rp.get("direction") or ""
-            if not 100 <= prio <= 4096:
-                raise ArmError(
-                    400,
-                    "SecurityRuleInvalidPriority",
-                    f"Security rule {rule.get('name')} has invalid priority {prio}. Value provided: {prio} Allowed range 100-4096.",
-                )
-            if (direction, prio) in priorities:
-                raise ArmError(
-                    400,
-                    "SecurityRulesConflictingPriority",
-                    f"Security rule {rule.get('name')} conflicts with another rule of priority {prio}.",
-                )
-            priorities.add((direction, prio))
-            rp = dict(rp)
-            rp["provisioningState"] = "Succeeded"
-            rules.append(
-                {
-                    "name": rule.get("name"),
-                    "id": f"{rid}/securityRules/{rule.get('name')}",
-                    "type": "Microsoft.Network/networkSecurityGroups/securityRules",
-                    "properties": rp,
-                }
-            )
-        p["securityRules"] = rules
+        rules = p.pop("securityRules", None) or []
+        check_rules(rules)
+        p.pop("subnets", None)
         p["defaultSecurityRules"] = _default_rules(rid)
         res["properties"] = p
+        res["_rules"] = [{"name": r.get("name"), "properties": r.get("properties") or {}} for r in rules]
         self.stamp(res)
         return res
+
+    def on_ready(self, api: ArmApi, res: dict[str, Any], created: bool) -> None:
+        wanted = res.pop("_rules", None)
+        if wanted is None:
+            return
+        keep = set()
+        for rule in wanted:
+            child = _rule(res["id"], str(rule["name"]), rule["properties"])
+            api.put_raw(child)
+            keep.add(ids.key(child["id"]))
+        for child in api.children(res["id"], RULE_TYPE):
+            if ids.key(child["id"]) not in keep:
+                api.remove(child["id"])
+
+    def view(self, api: ArmApi, res: dict[str, Any]) -> dict[str, Any]:
+        out = super().view(api, res)
+        pending = out.pop("_rules", None)
+        rules = [SecurityRules().view(api, r) for r in api.children(res["id"], RULE_TYPE)]
+        if pending is not None and not rules:
+            rules = [_rule(res["id"], str(r["name"]), r["properties"]) for r in pending]
+        out["properties"]["securityRules"] = rules
+        subnets = [{"id": r["id"]} for r in _refs_to(api, res["id"]) if r["type"] == SUBNET_TYPE]
+        if subnets:
+            out["properties"]["subnets"] = subnets
+        return out
 
     in_use_code = "InUseNetworkSecurityGroupCannotBeDeleted"
     in_use_message = (
         "Network security group {id} cannot be deleted because it is in use by the following resources: {user}."
     )
+
+    def counts_as_use(self, user: dict[str, Any]) -> bool:
+        return bool(user["type"] != RULE_TYPE)
+
+
+class SecurityRules(NetworkType):
+    type = RULE_TYPE
+    tracked = False
+    latency = "network.nsg"
+
+    def build(self, api: ArmApi, rid: str, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        res = base_resource(self, rid, body, existing)
+        siblings = [r for r in api.children(ids.parent_id(rid), RULE_TYPE) if ids.key(r["id"]) != ids.key(rid)]
+        check_rules([*siblings, {"name": res["name"], "properties": body.get("properties") or {}}])
+        return _rule(ids.parent_id(rid), res["name"], body.get("properties") or {})
 
 
 def _default_rules(rid: str) -> list[dict[str, Any]]:
@@ -282,6 +336,14 @@ def _default_rules(rid: str) -> list[dict[str, Any]]:
 class PublicIPAddresses(NetworkType):
     type = "Microsoft.Network/publicIPAddresses"
     latency = "network.publicip"
+
+    def view(self, api: ArmApi, res: dict[str, Any]) -> dict[str, Any]:
+        """`properties.natGateway`: the NAT gateway that uses the address (read-only back-link)."""
+        out = super().view(api, res)
+        nat = next((r for r in _refs_to(api, res["id"]) if r["type"] == NatGateways.type), None)
+        if nat is not None:
+            out["properties"]["natGateway"] = {"id": nat["id"]}
+        return out
 
     def build(self, api: ArmApi, rid: str, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         res = base_resource(self, rid, body, existing)
@@ -346,4 +408,11 @@ class NatGateways(NetworkType):
         return bool(user["type"] == SUBNET_TYPE)
 
 
-TYPES: list[ResourceType] = [VirtualNetworks(), Subnets(), NetworkSecurityGroups(), PublicIPAddresses(), NatGateways()]
+TYPES: list[ResourceType] = [
+    VirtualNetworks(),
+    Subnets(),
+    NetworkSecurityGroups(),
+    SecurityRules(),
+    PublicIPAddresses(),
+    NatGateways(),
+]

@@ -391,8 +391,21 @@ def address_delay(obj: dict[str, Any]) -> float:
 
 
 def _service_status(cluster: Cluster, obj: dict[str, Any]) -> None:
+    """cloud-provider-azure's service controller: a LoadBalancer Service gets its public IP only
+    when the cluster identity may join the node subnet(s) to the load balancer; otherwise it stays
+    pending and the failure is reported (see `raks.sandbox.arm.t_aks.load_balancer_denial`).
+    A real cluster reports it as a Warning Event `SyncLoadBalancerFailed`; the emulator puts the same
+    reason and message in the Service's `status.conditions` instead."""
     if _spec(obj).get("type") != "LoadBalancer":
         obj["status"] = {"loadBalancer": {}}
+        return
+    denial = _load_balancer_denial(cluster)
+    if denial is not None:
+        before = [c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == "LoadBalancerSynced"]
+        since = before[0].get("lastTransitionTime") if before else cluster.timestamp()
+        condition = {"type": "LoadBalancerSynced", "status": "False", "reason": "SyncLoadBalancerFailed",
+                     "message": denial, "lastTransitionTime": since}  # fmt: skip
+        obj["status"] = {"loadBalancer": {}, "conditions": [condition]}
         return
     delay = address_delay(obj)
     if delay > 0:  # the cloud provider assigns the address later (`operator.settle`)
@@ -404,11 +417,21 @@ def _service_status(cluster: Cluster, obj: dict[str, Any]) -> None:
     obj["status"] = {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}}
 
 
-def settle_services(cluster: Cluster) -> None:
-    """LoadBalancer Services whose address was due: the address arrives (a status write)."""
+def _load_balancer_denial(cluster: Cluster) -> str | None:
+    """Ask the ARM emulator (same World: the cluster's clock is the World's bound `now`)."""
+    from raks.sandbox.arm.t_aks import load_balancer_denial
+    from raks.sandbox.world import World
+
+    world = getattr(cluster.clock, "__self__", None)
+    return load_balancer_denial(world, cluster.key) if isinstance(world, World) else None
+
+
+def settle_load_balancers(cluster: Cluster) -> None:
+    """Re-run the service controller on LoadBalancer Services before a read, so a role granted (or
+    removed) after the Service was created changes its status, as the real controller's retries do."""
     rt = cluster.rt("/services")
     for svc in list(cluster.items(rt)):
-        if address_delay(svc) <= 0 or cluster.timer(meta(svc).get("uid", "")) is None:
+        if _spec(svc).get("type") != "LoadBalancer":
             continue
         new = clone(svc)
         _service_status(cluster, new)

@@ -55,7 +55,7 @@ def settle(cluster: Cluster) -> None:
                 new["status"] = wanted
                 cluster.save(rt, new, obj, OPERATOR, "status")
     _bind_waiting_claims(cluster)
-    behaviors.settle_services(cluster)
+    behaviors.settle_load_balancers(cluster)
 
 
 def _suffix(obj: dict[str, Any], salt: str) -> str:
