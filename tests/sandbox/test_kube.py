@@ -15,6 +15,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 
+from helpers.kuberay_crds import install_kuberay_crds
 from raks.sandbox.server import HttpsServer
 from raks.sandbox.tls import ensure_tls
 from raks.sandbox.world import World
@@ -102,16 +103,8 @@ def kube(harness: Harness, tmp_path: Path) -> Iterator[Kube]:
         api.close()
 
 
-KUBERAY_CRDS = Path(__file__).parents[2] / "src/raks/sandbox/charts/kuberay-operator/crds"
-
-
 def _install_kuberay_crds(kube: Kube) -> None:
-    """What the kuberay-operator chart's crds/ installs: only then are ray.io kinds served."""
-    import yaml
-
-    ext = client.ApiextensionsV1Api(kube.api)
-    for path in sorted(KUBERAY_CRDS.glob("*.yaml")):
-        ext.create_custom_resource_definition(yaml.safe_load(path.read_text()))
+    install_kuberay_crds(kube.api)
 
 
 def _error(call: Callable[[], Any]) -> ApiException:

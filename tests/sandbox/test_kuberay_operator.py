@@ -13,6 +13,7 @@ import pytest
 import yaml
 from kubernetes import client
 
+from helpers.kuberay_crds import install_kuberay_crds
 from raks.sandbox.server import HttpsServer
 from raks.sandbox.tls import ensure_tls
 from raks.sandbox.world import World
@@ -61,6 +62,7 @@ def cluster(world: tuple[World, str, Path]) -> Iterator[tuple[client.ApiClient, 
     config.ssl_ca_cert = str(ca)
     config.api_key = {"authorization": f"Bearer {token}"}
     api = client.ApiClient(config)
+    install_kuberay_crds(api)  # as the kuberay-operator chart does; ray.io is served only then
     try:
         yield api, w, key
     finally:

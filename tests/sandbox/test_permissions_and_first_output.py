@@ -22,9 +22,11 @@ def test_preflight_against_the_sandbox_shows_no_warning(served, capsys, monkeypa
     assert code == 0, err
     statuses = {line.split()[2] for line in out.splitlines()[1:] if line.split() and not line.startswith(" ")}
     assert "warn" not in statuses, out
-    assert "info" in statuses  # helm (and the group not existing yet) are said, as information
+    assert "info" in statuses  # the token, the service principal, the group not existing yet: information
+    sp = next(line for line in out.splitlines() if "anyscale service principal" in line)
+    assert "normal in the sandbox" in sp and "up` creates it" in sp
     helm = next(line for line in out.splitlines() if " helm " in line)
-    assert "normal in the sandbox" in helm
+    assert " ok " in helm and "engine" in helm  # no helm binary needed: the engine is in-process
     code, out, err = served.raks(capsys, "up", "--regions", "uksouth", "--yes")
     assert code == 0, err
     assert "preflight warn" not in err and "0 warnings" in err
