@@ -15,6 +15,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 
+from helpers.emulator import emulator
 from helpers.kuberay_crds import install_kuberay_crds
 from raks.sandbox.server import HttpsServer
 from raks.sandbox.tls import ensure_tls
@@ -78,17 +79,8 @@ def _configuration(url: str, ca: Path, token: str) -> client.Configuration:
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    folder = tmp_path_factory.mktemp("kube-sandbox")
-    tls = ensure_tls(folder / "tls")
-    world = World(folder, "instant")
-    server = HttpsServer(world, "main", str(tls.server_cert), str(tls.server_key))
-    world.base_url = server.url
-    server.start()
-    try:
-        yield Harness(world, server.url, tls.ca_cert)
-    finally:
-        server.stop()
-        world.close()
+    with emulator(tmp_path_factory.mktemp("kube-sandbox")) as (world, url, ca):
+        yield Harness(world, url, ca)
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ import pytest
 import yaml
 from kubernetes import client
 
+from helpers.emulator import emulator
 from helpers.kuberay_crds import install_kuberay_crds
-from raks.sandbox.server import HttpsServer
-from raks.sandbox.tls import ensure_tls
 from raks.sandbox.world import World
 
 VERSION = "1.34.1"
@@ -38,17 +37,8 @@ LITERAL = FOLDED.replace(">-", "|")
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str, Path]]:
-    folder = tmp_path_factory.mktemp("kuberay-sandbox")
-    tls = ensure_tls(folder / "tls")
-    w = World(folder, "instant")
-    server = HttpsServer(w, "main", str(tls.server_cert), str(tls.server_key))
-    w.base_url = server.url
-    server.start()
-    try:
-        yield w, server.url, tls.ca_cert
-    finally:
-        server.stop()
-        w.close()
+    with emulator(tmp_path_factory.mktemp("kuberay-sandbox")) as running:
+        yield running
 
 
 @pytest.fixture

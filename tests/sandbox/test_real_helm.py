@@ -18,8 +18,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from raks.sandbox.server import HttpsServer
-from raks.sandbox.tls import ensure_tls
+from helpers.emulator import emulator
 from raks.sandbox.world import World
 
 helm = pytest.importorskip("helm_python")
@@ -51,17 +50,8 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str, Path]]:
-    folder = tmp_path_factory.mktemp("real-helm")
-    tls = ensure_tls(folder / "tls")
-    world = World(folder, "instant")
-    server = HttpsServer(world, "main", str(tls.server_cert), str(tls.server_key))
-    world.base_url = server.url
-    server.start()
-    try:
-        yield world, server.url, tls.ca_cert
-    finally:
-        server.stop()
-        world.close()
+    with emulator(tmp_path_factory.mktemp("real-helm")) as running:
+        yield running
 
 
 def kubeconfig(server: str, ca: Path, token: str) -> str:
