@@ -72,16 +72,9 @@ def gate(cfg: Any, target: Any, *, skip: bool, skip_unavailable: bool) -> Any:
     if skip:
         err("Preflight skipped (--skip-preflight).")
         return cfg
-    from raks.adapters.graph import Graph
     from raks.cli.preflight_notes import INFO, shown
-    from raks.engine.preflight import service_principal
 
-    graph = Graph(target)
-    report = run_report(cfg, target, graph=graph)
-    if not report.with_status(FAIL) and service_principal.needs_create(report.rows):
-        # The first write of `up`, before any Azure resource: if Graph refuses, nothing was written.
-        created = service_principal.create(cfg, graph)
-        report.rows = [created if r.check == created.check else r for r in report.rows]
+    report = run_report(cfg, target)
     rows = shown(report.rows, target)  # sandbox-normal findings read as information
     for row in rows:
         if row.status in (WARN, FAIL, INFO):
@@ -232,3 +225,22 @@ def regions(
     if not fits:
         err(f"No region has {kind} quota for {count} × {sku.name}: request a quota increase (Azure portal > Quotas).")
     return EXIT_OK
+
+
+def create_service_principal_first(cfg: Any, target: Any, results: dict[str, Any]) -> None:
+    """After the user confirmed `up`: a missing service principal of the Anyscale operator app is
+    created before any Azure resource, so that when Graph refuses (no permission) nothing was
+    written and `up` stops like a failed preflight check, naming the permission and the fix.
+    Never before the confirmation: `up` without --yes and no terminal writes nothing at all."""
+    from raks.adapters.graph import Graph
+    from raks.engine.preflight import FAIL, service_principal
+    from raks.steps.base import CREATE
+    from raks.steps.service_principal import SERVICE_PRINCIPAL
+
+    planned = results.get(SERVICE_PRINCIPAL)
+    if planned is None or planned.action != CREATE:
+        return
+    row = service_principal.create(cfg, Graph(target))
+    if row.status == FAIL:
+        raise PreflightError([f"preflight: {row.line()}"], hint="nothing was written; fix the above and re-run")
+    err(f"{row.check}: {row.figure}")

@@ -128,7 +128,7 @@ def up(
     ),
 ) -> int:
     """Create or converge everything, regions in parallel. Safe to re-run after any failure."""
-    from raks.cli.cmd_preflight import gate, resolve_regions
+    from raks.cli.cmd_preflight import create_service_principal_first, gate, resolve_regions
     from raks.cli.render import SCHEMA_VERSION, Progress, estimate_line, plan_text, render_failures, step_json
 
     g = globals_of(ctx)
@@ -152,6 +152,7 @@ def up(
         changes = any(r.changed for r in results.values())
         if changes:
             _confirm(g, "Apply these changes")
+            create_service_principal_first(cfg, target, results)
             with Progress(live=g.output != "json") as progress:
                 engine = _engine(cfg, target, progress.event)
                 results = engine.apply()
