@@ -79,6 +79,14 @@ def assignments_of(ctx: Context, kind: str, principal: str) -> list[dict[str, An
         return listed
 
 
+def forget_assignments(ctx: Context, principal: Any) -> None:
+    """After raks wrote or deleted one of the principal's assignments, the shared list is stale."""
+    if isinstance(principal, str):
+        key = f"role-assignments:{principal.lower()}"
+        with ctx.named_lock(key):
+            ctx.extra.pop(key, None)
+
+
 class RoleAssignmentStep(ArmStep):
     kind = "role_assignment"
     tracked = False
@@ -160,7 +168,14 @@ class RoleAssignmentStep(ArmStep):
                 raise
 
         result: dict[str, Any] = retry_on_codes(create, {"PrincipalNotFound"}, attempts=6, delay=ctx.retry_delay)
+        forget_assignments(ctx, self.principal(ctx))
         return result
+
+    def delete(self, ctx: Context, observed: dict[str, Any]) -> str:
+        outcome = super().delete(ctx, observed)
+        if not ctx.plan:
+            forget_assignments(ctx, self.principal(ctx))
+        return outcome
 
     def destroy(self, ctx: Context) -> str:
         """Only the assignment under raks' deterministic name: the same access granted under
