@@ -47,6 +47,7 @@ import pytest
 
 from helpers.served import Served
 from raks.steps.base import Context, Step
+from raks.steps.helm_addons import HelmReleaseStep
 from raks.steps.identity import IdentityStep
 from raks.steps.resource_group import ResourceGroupStep
 from reliability.conftest import KUBERAY_YAML, REGIONS, copy_state
@@ -183,6 +184,11 @@ def assert_transient_absorbed(served: Served, fault: Fault, method: str, path: s
 def assert_failed_cleanly(step: Step, fault: Fault, code: int, out: str, err: str, verb: str) -> None:
     assert code in expected_exit(step, fault), err
     lines = [line for line in err.splitlines() if line.startswith(f"error: {step.key}: ")]
+    if isinstance(step, HelmReleaseStep):
+        # Helm's errors carry the API server's message, not its status or reason.
+        message = fault.rules[-1].get("message") or ""
+        assert lines and "HelmFailed" in lines[0] and message in lines[0], f"no line naming {step.key}:\n{err}"
+        return
     assert lines and fault.code in lines[0], f"no one-line error naming {step.key} and {fault.code}:\n{err}"
     if step.region:
         doc = json.loads(out)

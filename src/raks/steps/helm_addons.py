@@ -17,10 +17,32 @@ from __future__ import annotations
 from typing import Any
 
 from raks import names, templating, vm_sizes
-from raks.adapters.helm import Chart, Pending, canonical
+from raks.adapters.helm import Chart, HelmError, Pending, canonical
 from raks.config import Addon, Pool, RaksConfig
 from raks.steps.base import ABSENT, CREATE, DELETED, NOOP, UPDATE, Context, Diff, NeedsUnknown, Step
 from raks.steps.identity import IDENTITY
+
+# A Helm run that failed is run again (a few times, the release's pending state recovered first):
+# client-go retries a request only on a 429 or a Retry-After (k8s.io/client-go rest/request.go,
+# `checkWait`), so a single 500, 503 or reset connection from the API server fails a whole
+# install, upgrade or uninstall. Helm's errors carry no HTTP status to tell transient from
+# permanent, so every HelmFailed is retried; the last one is reported.
+HELM_ATTEMPTS = 4
+
+
+def with_retries(ctx: Context, helm: Any, run: Any) -> None:
+    import time
+
+    for attempt in range(HELM_ATTEMPTS):
+        try:
+            run()
+            return
+        except HelmError as exc:
+            helm.forget()  # the release records changed (or may have): read them again
+            if exc.code != "HelmFailed" or attempt == HELM_ATTEMPTS - 1:
+                raise
+            time.sleep(ctx.retry_delay * 2**attempt)
+
 
 TEMPLATES = {
     "ingress_nginx": "helm/ingress-nginx.yaml",
@@ -227,15 +249,21 @@ class HelmReleaseStep(Step):
         helm = helm_for(ctx, self.in_region)
         chart = chart_for(ctx, self.addon)
         kube, _ = cluster_client(ctx, self.in_region)
-        # An interrupted run left the release pending-*: Helm refuses any other operation on it
-        # until it is rolled back (or, never deployed, uninstalled).
-        helm.recover(chart)
-        for obj in self._to_hand_over(ctx):
-            meta = obj["metadata"]
-            meta.setdefault("labels", {})[HELM_MANAGED_BY[0]] = HELM_MANAGED_BY[1]
-            meta.setdefault("annotations", {}).update({RELEASE_NAME: chart.release, RELEASE_NAMESPACE: chart.namespace})
-            kube.replace(obj)
-        helm.upgrade_install(chart, desired["values"])
+
+        def run() -> None:
+            # An interrupted run (or a failed try) left the release pending-*: Helm refuses any
+            # other operation on it until it is rolled back (or, never deployed, uninstalled).
+            helm.recover(chart)
+            for obj in self._to_hand_over(ctx):
+                meta = obj["metadata"]
+                meta.setdefault("labels", {})[HELM_MANAGED_BY[0]] = HELM_MANAGED_BY[1]
+                meta.setdefault("annotations", {}).update(
+                    {RELEASE_NAME: chart.release, RELEASE_NAMESPACE: chart.namespace}
+                )
+                kube.replace(obj)
+            helm.upgrade_install(chart, desired["values"])
+
+        with_retries(ctx, helm, run)
         if self.addon == "kuberay_operator" and (observed or {}).get("release") is not None:
             # Helm never upgrades CRDs: apply the new chart's ones, or new RayJob fields are lost.
             for crd in helm.show_crds(chart):
@@ -266,7 +294,7 @@ class HelmReleaseStep(Step):
         if not helm.records(chart):
             return ABSENT
         if not ctx.plan:
-            helm.uninstall(chart)
+            with_retries(ctx, helm, lambda: helm.uninstall(chart))
         return DELETED
 
 
