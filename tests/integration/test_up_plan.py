@@ -82,8 +82,8 @@ def test_rerun_writes_nothing_and_plan_shows_no_changes(served, capsys):
     assert served.writes(since, api="graph") == []  # the operator app's service principal exists already
     code, out, _ = served.raks(capsys, "plan", "--regions", *REGIONS, "--detailed-exitcode")
     assert code == 0
-    # 2 regions x 16 steps + 6 global Azure/Anyscale steps + the operator app's service principal (Graph).
-    assert "Plan: 0 to create, 0 to update, 39 unchanged." in out
+    # 2 regions x 16 steps + 7 global Azure/Anyscale steps + the operator app's service principal (Graph).
+    assert "Plan: 0 to create, 0 to update, 40 unchanged." in out
 
 
 def test_changing_a_pool_bound_updates_only_that_pool(served, capsys, tmp_path):

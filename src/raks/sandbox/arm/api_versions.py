@@ -17,6 +17,8 @@ type is refused as ARM refuses it:
 
 from __future__ import annotations
 
+import re
+
 from raks.regions import AZURE_REGIONS
 from raks.sandbox.arm.errors import ArmError
 
@@ -26,8 +28,10 @@ _AKS_HISTORY = (
     "2021-03-01 2021-05-01 2021-07-01 2021-08-01 2021-09-01 2021-10-01 2022-01-01 2022-02-01 2022-03-01 "
     "2022-04-01 2022-06-01 2022-07-01 2022-08-01"
 )
+_VERSION = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(-preview|-beta|-alpha)?")
 SUPPORTED: dict[str, tuple[str, ...]] = {
-    "microsoft.resources": ("2019-11-01", "2021-04-01", "2025-04-01"),
+    # 2016-06-01 and 2022-12-01: the Subscriptions API's versions azure-cli and azure-identity send.
+    "microsoft.resources": ("2016-06-01", "2019-11-01", "2021-04-01", "2022-12-01", "2025-04-01"),
     "microsoft.authorization": (
         "2015-06-01", "2015-07-01", "2018-01-01-preview", "2018-05-01-preview", "2018-07-01-preview",
         "2018-09-01-preview", "2019-08-01-preview", "2020-04-01-preview", "2020-10-01", "2020-10-01-preview",
@@ -48,13 +52,27 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+def _accepted(namespace: str, version: str) -> bool:
+    """Listed, or a well-formed version between the oldest and newest listed one. The lists are
+    what the clients here send, not every version a provider has (azure-rest-api-specs holds many
+    more per namespace), so a real version in between is accepted rather than wrongly refused;
+    what lies outside the range (a future or long-gone version) or is malformed is refused."""
+    known = SUPPORTED[namespace.lower()]
+    if version in known:
+        return True
+    if not _VERSION.fullmatch(version):
+        return False
+    day = version[:10]
+    return min(v[:10] for v in known) <= day <= max(v[:10] for v in known)
+
+
 def _listed(namespace: str) -> str:
     return ", ".join(sorted(SUPPORTED[namespace.lower()], reverse=True))
 
 
 def check_arm(version: str) -> None:
     """ARM's own endpoints (Microsoft.Resources at subscription level)."""
-    if version not in SUPPORTED["microsoft.resources"]:
+    if not _accepted("microsoft.resources", version):
         raise ArmError(
             400,
             "InvalidApiVersionParameter",
@@ -64,8 +82,7 @@ def check_arm(version: str) -> None:
 
 def check_provider(namespace: str, type_path: str, version: str, location: str) -> None:
     """A resource provider's type (`type_path` as ARM names it in the message, e.g. 'managedClusters')."""
-    supported = SUPPORTED.get(namespace.lower())
-    if supported is None or version in supported:
+    if namespace.lower() not in SUPPORTED or _accepted(namespace, version):
         return
     raise ArmError(
         400,
