@@ -177,3 +177,23 @@ def test_charts_from_a_local_folder_and_a_version_that_does_not_match(served, ca
     code, out, err = served.raks(capsys, "--config", str(tmp_path / "raks.yaml"), "up", "--yes")
     assert code == 0, err
     assert _records(served) == [{"revision": 1, "status": "deployed"}]
+
+
+def test_a_release_an_interrupted_uninstall_left_uninstalling_is_finished_then_installed(served, capsys, tmp_path):
+    cfg = _config(tmp_path / "raks.yaml")
+    assert served.raks(capsys, "--config", str(cfg), "up", "--yes")[0] == 0
+    # What `helm uninstall` writes first (helm pkg/action/uninstall.go: status uninstalling,
+    # "Deletion in progress (or silently failed)"), and all a kill right after it leaves.
+    core = _core(served)
+    secret = core.read_namespaced_secret("sh.helm.release.v1.ingress-nginx.v1", "ingress-nginx")
+    release = _decoded(served, 1)
+    release["info"].update(status="uninstalling", description="Deletion in progress (or silently failed)")
+    inner = base64.b64encode(gzip.compress(json.dumps(release).encode()))
+    secret.data["release"] = base64.b64encode(inner).decode()
+    secret.metadata.labels["status"] = "uninstalling"
+    core.replace_namespaced_secret(secret.metadata.name, "ingress-nginx", secret)
+
+    code, out, err = served.raks(capsys, "--config", str(cfg), "up", "--yes")
+    assert code == 0, err  # before: "helm upgrade failed: "ingress-nginx" has no deployed releases"
+    assert "recover uninstalling (revision 1) left by an interrupted run: finish the uninstall" in out + err
+    assert [r["status"] for r in _records(served)] == ["deployed"]

@@ -44,6 +44,11 @@ DRIVERS = ("engine", "binary")
 # that never finished; Helm refuses the next upgrade with "another operation
 # (install/upgrade/rollback) is in progress" (pkg/action/upgrade.go, errPending).
 PENDING = ("pending-install", "pending-upgrade", "pending-rollback")
+# A kill during `helm uninstall` leaves the latest revision `uninstalling` (helm
+# pkg/release/common/status.go): no revision is deployed any more, and an upgrade then fails with
+# "has no deployed releases" (pkg/action/upgrade.go accepts only a failed or superseded last
+# revision). It is unstuck by finishing the uninstall.
+UNINSTALLING = "uninstalling"
 # Helm 4's wait strategies (pkg/cmd/flags.go waitValue; explicit since 4.1, helm/helm#31421):
 # `legacy` is Helm 3's --wait (pkg/kube/ready.go), which waits for a LoadBalancer Service's
 # address; the kstatus `watcher` counts such a Service ready once it has a clusterIP
@@ -75,6 +80,8 @@ class Pending:
     deployed: int | None  # the last deployed revision to roll back to; None: never deployed
 
     def describe(self) -> str:
+        if self.status == "uninstalling":
+            return f"uninstalling (revision {self.revision}) left by an interrupted run: finish the uninstall, then install"
         if self.deployed is None:
             return f"{self.status} (revision {self.revision}) left by an interrupted run: uninstall, then install"
         return f"{self.status} (revision {self.revision}) left by an interrupted run: roll back to revision {self.deployed}"
@@ -145,11 +152,13 @@ class Helm:
         return None
 
     def pending(self, chart: Chart) -> Pending | None:
-        """The release's latest revision when an interrupted run left it pending-*."""
+        """The release's latest revision when an interrupted run left it pending-* or uninstalling."""
         records = self.records(chart)
-        if not records or _labels(records[-1]).get("status") not in PENDING:
+        if not records or _labels(records[-1]).get("status") not in (*PENDING, UNINSTALLING):
             return None
         deployed = [int(_labels(s).get("version", "0")) for s in records if _labels(s).get("status") == "deployed"]
+        if _labels(records[-1]).get("status") == UNINSTALLING:
+            deployed = []  # an interrupted uninstall is finished, never rolled back
         return Pending(
             status=_labels(records[-1])["status"],
             revision=int(_labels(records[-1]).get("version", "0")),
