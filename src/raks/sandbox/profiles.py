@@ -1,15 +1,7 @@
 """Latency profiles: how long emulated operations take.
 
-`azure` durations are raks.steps.durations.AZURE_SECONDS (their sources are cited there), from
-shared/reference/azure-facts.md, section 6 ("Typical durations"):
-- AKS cluster create: 4-7 min in Terraform logs ("Creation complete after 4m10s ... 6m32s"); 300 s.
-- Node pool add: 7m10s observed (terraform-provider-azurerm#26933); 430 s. GPU pools: no direct
-  measurement; aks-engine GPU provisioning "8min+" (Azure/aks-engine#3507); 480 s.
-- AKS cluster delete: ~8 min+ (Azure/terraform-azurerm-aks PR #74); 480 s.
-- NAT gateway ~13 s, public IP ~4 s, VNet ~12 s, NSG ~11 s (community Terraform logs, PaloAlto
-  modules PR #92, harmony-one PR #318).
-- Storage account create: 18-45 s typical (Terraform logs); 30 s.
-Unmeasured ones (identity, subnet association, pool scale) are estimates, marked so.
+`azure` durations are raks.steps.durations.AZURE_SECONDS: one list, with each figure's source
+(shared/reference/azure-facts.md section 6) cited there.
 `demo` is `azure` scaled by 0.02 (a 2-region `up` takes tens of seconds); `instant` is 0 for
 tests. Any profile can be scaled: "azure:0.01".
 """
