@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from raks.adapters.azure.arm import Arm
-from raks.adapters.azure.target import AzureTarget, StaticTokenCredential
+from raks.cli.cloud import sandbox_target_from
 from raks.config import RaksConfig
 from raks.engine import preflight
 from raks.sandbox.runner import Sandbox
@@ -34,14 +34,7 @@ def main() -> None:
         sandbox = Sandbox(Path(tmp), f"azure:{args.scale}")
         ep = sandbox.start()
         try:
-            target = AzureTarget(
-                arm_url=ep["arm"],
-                subscription_id=ep["subscription_id"],
-                ca_bundle=ep["ca_bundle"],
-                polling_interval=ep["polling_interval"],
-                credential=StaticTokenCredential("bench"),
-                label="sandbox",
-            )
+            target = sandbox_target_from(ep, "bench")
             cfg = RaksConfig(regions=SIX)
             arm = Arm(target)
             preflights, reads = [], 0

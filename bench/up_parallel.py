@@ -20,8 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from raks.adapters.azure.arm import Arm
-from raks.adapters.azure.target import AzureTarget, StaticTokenCredential
-from raks.cli.cloud import context_extra
+from raks.cli.cloud import context_extra, sandbox_target_from
 from raks.config import RaksConfig
 from raks.engine.runner import Engine
 from raks.sandbox.profiles import Profile
@@ -72,15 +71,7 @@ def run_up(regions: list[str], scale: float, workers: int | None) -> tuple[float
         sandbox = Sandbox(Path(tmp), f"azure:{scale}")
         ep = sandbox.start()
         try:
-            target = AzureTarget(
-                arm_url=ep["arm"],
-                subscription_id=ep["subscription_id"],
-                ca_bundle=ep["ca_bundle"],
-                polling_interval=ep["polling_interval"],
-                credential=StaticTokenCredential("bench"),
-                label="sandbox",
-                extra={"endpoints": ep},
-            )
+            target = sandbox_target_from(ep, "bench")
             cfg = RaksConfig(regions=regions)
             arm = Arm(target)
 

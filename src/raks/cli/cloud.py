@@ -53,7 +53,12 @@ def sandbox_target(directory: Path) -> Iterator[tuple[AzureTarget, dict[str, Any
                 f"{endpoints['arm']}, state {directory}); it keeps running: `raks sandbox stop` ends it"
             )
     token = os.environ.get(SANDBOX_TOKEN_ENV) or "raks-sandbox-token"
-    target = AzureTarget(
+    yield sandbox_target_from(endpoints, token), endpoints
+
+
+def sandbox_target_from(endpoints: dict[str, Any], token: str) -> AzureTarget:
+    """The target of a running sandbox (its endpoints.json): ARM, Graph, CA, the static token."""
+    return AzureTarget(
         arm_url=endpoints["arm"],
         graph_url=endpoints["graph"],
         subscription_id=endpoints["subscription_id"],
@@ -65,7 +70,6 @@ def sandbox_target(directory: Path) -> Iterator[tuple[AzureTarget, dict[str, Any
         label="sandbox",
         extra={"endpoints": endpoints},
     )
-    yield target, endpoints
 
 
 @contextmanager
