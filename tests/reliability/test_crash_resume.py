@@ -1,8 +1,8 @@
 """Crash and resume: `raks up` and `raks down` as processes, killed with SIGKILL (the whole process
 group, as a cancelled CI job or an OOM kill takes the anyscale CLI with it) right after chosen
-writes, then run again until they converge — with the emulator inside the killed process (an
-in-process sandbox), so what survives is what raks and the emulator persisted, as after a real
-crash.
+writes, then run again until they converge. The emulator is the background sandbox the first
+run starts (its own session: the kill does not take it, as Azure outlives a killed client), so
+what survives is what raks persisted and what the cloud already did, as after a real crash.
 
 Kill moments come from the request log, not from a timer: an uninterrupted reference run (in a
 scratch folder) gives how many writes each phase makes — global (resource group, identity,
@@ -23,6 +23,7 @@ Seed: RAKS_CRASH_SEED (printed with the command that reproduces a run).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -36,6 +37,7 @@ from pathlib import Path
 
 from helpers.requests_log import LogTail, writes
 from helpers.served import Served
+from raks.sandbox.client import SandboxControl
 from reliability.conftest import KUBERAY_YAML, REGIONS
 
 KILLS_PER_PHASE = 2
@@ -206,6 +208,35 @@ def _tagged(served: Served) -> list[str]:
     return ours + [g.id for g in az.resource.resource_groups.list() if (g.tags or {}).get("raks-deployment")]
 
 
+# The first Anyscale write of `up` (the cloud's POST) and of `down` (a DELETE): held in flight by the
+# sandbox, so the kill that follows its log line lands while the phase has writes still to make,
+# however slowly this machine runs the test (with the anyscale CLI, the whole phase takes well
+# under a second: a kill that races it can land after the phase).
+FIRST_ANYSCALE_WRITE = {
+    "up": ("POST", r"^anyscale:/api/v2/clouds/?$"),
+    "down": ("DELETE", r"^anyscale:/api/v2/clouds/"),
+}
+HOLD_SECONDS = 60.0  # longer than any poll of the log; the killed caller never sees the answer
+
+
+def _hold_first_anyscale_write(workdir: Path, command: str) -> None:
+    """Start the background sandbox (as the command would) and hold the command's first Anyscale write."""
+    sandbox = workdir / "sandbox"
+    code, err = _raks(workdir, "sandbox", "start", "--state-dir", str(sandbox), "--profile", PROFILE)
+    assert code == 0, err
+    method, path = FIRST_ANYSCALE_WRITE[command]
+    control = SandboxControl(json.loads((sandbox / "endpoints.json").read_text()))
+    control.clear_faults()
+    control.add_fault(method=method, path=path, hold=HOLD_SECONDS, times=1)
+
+
+def _raks(workdir: Path, *argv: str) -> tuple[int, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "raks", *argv], cwd=workdir, env=_env(), capture_output=True, timeout=RUN_TIMEOUT
+    )
+    return proc.returncode, proc.stderr.decode()
+
+
 def _anyscale_clouds(served: Served) -> list[dict[str, object]]:
     return list(served.control.call("GET", "/anyscale/clouds")["value"])
 
@@ -227,6 +258,8 @@ def _crash_and_resume(
     (tmp_path / "raks.yaml").write_text(config)
 
     up = ("up", "--yes")
+    if only == "anyscale":
+        _hold_first_anyscale_write(tmp_path, "up")
     kills = _kill_after_writes(tmp_path, up, schedule_up, seed)  # the log starts with the first run
     code, err = _run(tmp_path, *up)
     assert code == 0, err
@@ -244,6 +277,8 @@ def _crash_and_resume(
 
     down = ("down", "--yes", "--delete-data")
     since = len(_log(tmp_path).refresh())
+    if only == "anyscale":
+        _hold_first_anyscale_write(tmp_path, "down")
     kills = _kill_after_writes(tmp_path, down, schedule_down, seed)
     code, err = _run(tmp_path, *down)
     assert code == 0, err

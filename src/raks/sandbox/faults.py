@@ -6,7 +6,10 @@ insensitively as ARM ids are) and applies `times` times (None: until removed). K
   Retry-After when `retry_after` is set);
 - reset: close the connection without answering;
 - lro_failed: accept the request, but the long-running operation it starts ends Failed
-  with code/message (as quota and allocation failures do in real AKS).
+  with code/message (as quota and allocation failures do in real AKS);
+- hold: answer normally, but only after `hold` seconds (the request is logged and takes effect
+  at once): a slow API call that keeps the caller waiting, so a test can act while a chosen
+  write is in flight instead of racing it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class FaultRule:
     retry_after: float | None = None
     reset: bool = False
     lro_failed: bool = False
+    hold: float | None = None
     id: str = field(default_factory=lambda: f"fault-{next(_ids)}")
     hits: int = 0
 

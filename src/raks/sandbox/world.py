@@ -125,7 +125,9 @@ class World:
         rule = faults.take(self.state["faults"], req.method, f"{kind}:{req.path}")
         if rule is None:
             rule = faults.take(self.state["faults"], req.method, req.path)
-        if rule is not None and not rule.lro_failed:
+        if rule is not None and rule.hold:
+            self.hold_response(rule.hold)
+        elif rule is not None and not rule.lro_failed:
             return self.fault_response(kind, rule)
         if kind == "anyscale":
             return self.anyscale.handle(req)
@@ -133,7 +135,7 @@ class World:
             return self.kube.handle(req)
         if kind == "graph":
             return self.graph.handle(req)
-        return self.arm.handle(req, lro_fault=rule)
+        return self.arm.handle(req, lro_fault=rule if rule is not None and rule.lro_failed else None)
 
     @staticmethod
     def fault_response(kind: str, rule: faults.FaultRule) -> Response:
