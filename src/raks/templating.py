@@ -1,4 +1,4 @@
-"""raks' templates: static YAML shipped in the wheel (src/raks/templates/), or a user's copy.
+"""raks' templates: static YAML in the repository's templates/ (shipped in the wheel as raks/templates), or a user's copy.
 
 Steps load a template as data and fill computed fields structurally (never by text
 substitution, so a value cannot inject YAML). `templates_dir` in raks.yaml points at a folder
@@ -27,7 +27,7 @@ def _load(override_dir: str | None, relpath: str) -> Any:
                 return yaml.safe_load(candidate.read_text(encoding="utf-8"))
             except yaml.YAMLError as exc:
                 raise ConfigError(f"templates_dir: {candidate} is not valid YAML: {exc}") from None
-    text = resources.files("raks").joinpath(f"templates/{relpath}").read_text(encoding="utf-8")
+    text = resources.files("raks.templates").joinpath(relpath).read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

@@ -15,7 +15,7 @@ config_app = typer.Typer(help="Inspect the resolved configuration.", no_args_is_
 
 
 def default_template() -> str:
-    return resources.files("raks").joinpath("templates/raks.yaml").read_text(encoding="utf-8")
+    return resources.files("raks.templates").joinpath("raks.yaml").read_text(encoding="utf-8")
 
 
 def init(
