@@ -52,14 +52,33 @@ def step_seconds(key: str, cfg: RaksConfig, profile: Profile) -> float:
     return seconds + 2 * profile.seconds("request")
 
 
-def critical_path(cfg: RaksConfig, sub: str, seconds: Callable[[str], float]) -> float:
-    """The longest chain of `needs` through the step graph, each step taking seconds(key)."""
+def pool_chain(cfg: RaksConfig, keys: list[str]) -> dict[str, str]:
+    """Each user pool's create waits for the region's previous one: raks serialises pool creates per
+    VNet (steps/pools.py, AKS's subnet-ownership race), so in the profile model they form a chain."""
+    users = {f"pool-{p.name}" for p in cfg.pools if p.mode != "system"}
+    before: dict[str, str] = {}
+    last: dict[str, str] = {}
+    for key in sorted(keys):
+        region, _, suffix = key.partition("/")
+        if suffix in users:
+            if region in last:
+                before[key] = last[region]
+            last[region] = key
+    return before
+
+
+def critical_path(cfg: RaksConfig, sub: str, seconds: Callable[[str], float], *, serial_pools: bool = False) -> float:
+    """The longest chain of `needs` through the step graph, each step taking seconds(key); with
+    serial_pools, a region's pool creates also wait for each other (the measured step times
+    already include that wait)."""
     steps = {s.key: s for s in graph.build(cfg, sub)}
+    chain = pool_chain(cfg, list(steps)) if serial_pools else {}
     memo: dict[str, float] = {}
 
     def finish(key: str) -> float:
         if key not in memo:
-            before = max((finish(d) for d in steps[key].needs if d in steps), default=0.0)
+            needs = [*steps[key].needs, *([chain[key]] if key in chain else [])]
+            before = max((finish(d) for d in needs if d in steps), default=0.0)
             memo[key] = before + seconds(key)
         return memo[key]
 
@@ -87,7 +106,12 @@ def run_up(regions: list[str], scale: float, workers: int | None) -> tuple[float
             failed = [r for r in results.values() if r.state != "done"]
             if failed:
                 raise SystemExit(f"up failed: {[(r.key, r.error) for r in failed]}")
-            cp = critical_path(cfg, target.subscription_id, lambda key: step_seconds(key, cfg, sandbox.world.profile))
+            cp = critical_path(
+                cfg,
+                target.subscription_id,
+                lambda key: step_seconds(key, cfg, sandbox.world.profile),
+                serial_pools=True,
+            )
             measured = critical_path(cfg, target.subscription_id, lambda key: results[key].elapsed)
             return wall, cp, measured, len(sandbox.world.requests)
         finally:
