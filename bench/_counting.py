@@ -71,8 +71,11 @@ WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 
 
 def is_write(entry: dict[str, Any]) -> bool:
-    """ARM's list* and checkNameAvailability POSTs, and Anyscale's find_by_name, are reads."""
+    """ARM's list* and checkNameAvailability POSTs, Resource Graph queries and Anyscale's
+    find_by_name are reads."""
     if entry["method"] not in WRITE_METHODS:
+        return False
+    if entry["path"].rstrip("/").lower() == "/providers/microsoft.resourcegraph/resources":
         return False
     last = entry["path"].rsplit("/", 1)[-1].lower()
     if entry["api"] == "anyscale":

@@ -204,6 +204,8 @@ class RaksConfig(_Model):
     anyscale: Anyscale = Field(default_factory=Anyscale)
     kuberay: KubeRay = Field(default_factory=KubeRay)
     templates_dir: str | None = None
+    # Currency of the prices plan, status and `raks regions` show (Azure Retail Prices API currencyCode).
+    currency: str = "USD"
 
     # Derived values: what a None above resolves to. Kept as methods, so `config show` can
     # print them filled in and raks.yaml stays free of values that only repeat the deployment.

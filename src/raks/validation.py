@@ -352,7 +352,20 @@ def validate(cfg: RaksConfig) -> list[Problem]:
     _pools(cfg, problems)
     _network(cfg, problems)
     _kuberay(cfg, problems)
+    _currency(cfg, problems)
     return problems
+
+
+def _currency(cfg: RaksConfig, problems: list[Problem]) -> None:
+    from raks.adapters.azure.prices import CURRENCIES  # a constant: no SDK is loaded
+
+    if cfg.currency not in CURRENCIES:
+        problems.append(
+            Problem(
+                "currency",
+                f"'{cfg.currency}' is not a currency the Azure Retail Prices API offers (use one of {', '.join(CURRENCIES)})",
+            )
+        )
 
 
 def warnings(cfg: RaksConfig) -> list[Problem]:

@@ -13,6 +13,8 @@ from typing import Any
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 # ARM actions that read: list* (listKeys, listClusterUserCredential) and checkNameAvailability.
 ARM_READ_ACTIONS = ("list", "checknameavailability")
+# A Resource Graph query is a POST that reads (spot eviction rates: adapters/azure/eviction.py).
+RESOURCE_GRAPH_QUERY = "/providers/microsoft.resourcegraph/resources"
 # Anyscale POSTs that change nothing the user owns: look-ups by name, and the CLI's own
 # telemetry (sent by every CLI command; see raks.sandbox.anyscale_api's route table).
 ANYSCALE_READ_POSTS = ("find_by_name", "find_cloud_resource_by_name", "cli_usage", "analytics")
@@ -25,6 +27,8 @@ def is_write(entry: dict[str, Any]) -> bool:
         return False
     last = entry["path"].rstrip("/").rsplit("/", 1)[-1].lower()
     if entry["api"] == "arm":
+        if entry["path"].rstrip("/").lower() == RESOURCE_GRAPH_QUERY:
+            return False
         return not last.startswith(ARM_READ_ACTIONS)
     if entry["api"] == "anyscale":
         return last not in ANYSCALE_READ_POSTS

@@ -142,7 +142,10 @@ def test_storage_name_taken_and_too_many_federated_credentials(served, capsys):
     assert fic["figure"] == "identity aks-anyscale-operator-mi: 19 existing (0 reused) + 2 new = 21 of 20"
 
 
-def test_regions_ranks_by_quota(served, capsys):
+def test_regions_without_prices_ranks_by_quota(served, capsys):
+    """Prices unavailable: the quota headroom orders the regions, as before raks knew prices; the
+    regions that cannot hold the nodes are still listed, marked, after the others."""
+    served.control.prices(fail="unreachable")
     served.control.set_capacity("westeurope", quota={"lowPriorityCores": 4800})
     served.control.set_capacity("eastus", quota={"lowPriorityCores": 2400})
     served.control.set_capacity("swedencentral", quota={"lowPriorityCores": 24})  # one node: too few
@@ -157,18 +160,24 @@ def test_regions_ranks_by_quota(served, capsys):
         ("eastus", 100, "lowPriorityCores"),
         ("australiacentral", 20, "lowPriorityCores"),  # the default 500 vCPUs, ties by name
     ]
-    names = {r["region"] for r in ranked}
-    assert not names & {"swedencentral", "northeurope", "uksouth"}
+    assert [(r["region"], r["fits"], r["restricted"]) for r in ranked[-2:]] == [
+        ("swedencentral", False, False),
+        ("northeurope", False, True),
+    ]
+    assert "uksouth" not in {r["region"] for r in ranked}  # not offered there
     code, out, _ = served.raks(capsys, *args)
-    assert out.splitlines()[2].split() == ["westeurope", "200", "lowPriorityCores", "4800/4800", "1,2,3"]
+    row = out.splitlines()[2].split()
+    assert row[:8] + row[9:] == ["westeurope", "yes", "200", "lowPriorityCores", "4800/4800", "-", "-", "-", "1,2,3"]
 
 
-def test_auto_regions_deploys_the_top_two(served, capsys):
+def test_auto_regions_without_prices_deploys_the_top_two_by_headroom(served, capsys):
+    served.control.prices(fail="http500")
+    served.control.spot(fail="http500")
     served.control.set_capacity("westeurope", quota={"lowPriorityCores": 4800})
     served.control.set_capacity("eastus", quota={"lowPriorityCores": 2400})
     code, _out, err = served.raks(capsys, "up", "--regions", "auto:2", "--yes")
     assert code == 0, err
-    assert "--regions auto:2 chose westeurope, eastus" in err
+    assert "--regions auto:2 chose westeurope, eastus (most GPU quota headroom; prices unavailable: " in err
     assert f"westeurope: a100: 50 spot {A100_SPOT} fit (4800 lowPriorityCores vCPUs free)" in err
     assert clusters(served) == ["aks-eastus", "aks-westeurope"]
 

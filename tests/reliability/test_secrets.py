@@ -59,12 +59,14 @@ def test_no_secret_in_any_output_log_argv_or_state(served, capsys, tmp_path, mon
     seen: dict[str, set[str]] = {}
     for entry in served.control.requests():
         seen.setdefault(entry["api"], set()).add(entry["credential"])
-    # Graph (the operator app's service principal) is called with the Azure credential too.
+    # Graph (the operator app's service principal) is called with the Azure credential too; the
+    # Retail Prices API (plan's and status' cost) is public: it is sent no credential at all.
     assert seen == {
         "arm": {"sandbox-token"},
         "graph": {"sandbox-token"},
         "anyscale": {"anyscale-token"},
         "kube": {"kube-token"},
+        "prices": {"none"},
     }
 
 

@@ -91,7 +91,8 @@ def test_sandbox_serve_writes_endpoints_serves_clients_and_stops_cleanly(tmp_pat
             assert time.monotonic() < deadline, "serve did not come up"
             time.sleep(0.05)
         endpoints = json.loads((directory / "endpoints.json").read_text())
-        assert {"arm", "ca_bundle", "anyscale", "subscription_id", "tenant_id"} <= set(endpoints)
+        assert {"arm", "ca_bundle", "anyscale", "subscription_id", "tenant_id", "graph", "prices"} <= set(endpoints)
+        assert endpoints["prices"] == f"{endpoints['arm']}/prices"  # the Retail Prices API, served beside ARM
         az = Clients(endpoints)
         az.resource.resource_groups.create_or_update("from-outside", {"location": "westeurope"})
         # A raks command on the same folder uses the running server (and sees the group).

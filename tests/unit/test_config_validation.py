@@ -255,8 +255,8 @@ def test_unknown_keys_are_errors_with_a_suggestion(tmp_path):
     problems = problems_of(tmp_path, {"regoins": ["uksouth"], "kubernetes": {"verison": "1.34.1"}})
     path = tmp_path / "raks.yaml"
     assert (
-        f"{path}: regoins: unknown key (allowed: addons, anyscale, cluster_prefix, deployment, identity, kuberay, "
-        "kubernetes, network, platform, pools, primary_region, regions, resource_group, storage, "
+        f"{path}: regoins: unknown key (allowed: addons, anyscale, cluster_prefix, currency, deployment, identity, "
+        "kuberay, kubernetes, network, platform, pools, primary_region, regions, resource_group, storage, "
         "subscription_id, tags, templates_dir); did you mean 'regions'?"
     ) in problems
     assert f"{path}: kubernetes.verison: unknown key (allowed: tier, version); did you mean 'version'?" in problems

@@ -23,11 +23,17 @@ import threading
 AZURE = (
     "azure.core.exceptions",
     "azure.core.pipeline",
+    "azure.core.pipeline.policies",
+    "azure.core.pipeline.transport",  # the Retail Prices client (adapters/azure/prices.py)
     "azure.core.polling",
     "azure.core.credentials",
     "azure.core.rest",
     "azure.mgmt.core",
     "azure.mgmt.core.polling.arm_polling",
+    # Resource Graph (spot eviction rates) is read while other threads start: small (~20 ms), so
+    # loaded here with the shared packages rather than lazily.
+    "azure.mgmt.resourcegraph",
+    "azure.mgmt.resourcegraph.models",
     "requests",
     "isodate",
     "typing_extensions",

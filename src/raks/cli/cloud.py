@@ -61,6 +61,7 @@ def sandbox_target_from(endpoints: dict[str, Any], token: str) -> AzureTarget:
     return AzureTarget(
         arm_url=endpoints["arm"],
         graph_url=endpoints["graph"],
+        prices_url=endpoints.get("prices") or f"{endpoints['arm']}/prices",
         subscription_id=endpoints["subscription_id"],
         tenant_id=endpoints["tenant_id"],
         ca_bundle=endpoints["ca_bundle"],

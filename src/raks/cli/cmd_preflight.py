@@ -1,4 +1,4 @@
-"""`raks preflight`, `raks regions`, and the two things `raks up` does first: resolving
+"""`raks preflight`, and the two things `raks up` does first: resolving
 `--regions auto:N` and the preflight gate.
 
 A failing check exits 2 (PreflightError): it is found before any write, so nothing was created,
@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from raks.cli.context import Globals, globals_of
-from raks.cli.output import emit_document, emit_json, err
+from raks.cli.output import emit_document, err
 from raks.errors import EXIT_OK, EXIT_USAGE, PreflightError
 
 REGIONS = typer.Option(None, "--regions", help="Regions to check (override raks.yaml); auto:N picks N by GPU quota.")
@@ -32,8 +32,9 @@ def load_for(g: Globals, regions: list[str] | None) -> Any:
     return g.load(None if auto_count(regions) else regions)
 
 
-def resolve_regions(g: Globals, cfg: Any, target: Any, regions: list[str] | None) -> Any:
-    """For `--regions auto:N`: the config with the N regions of most GPU quota headroom (says why)."""
+def resolve_regions(g: Globals, cfg: Any, target: Any, regions: list[str] | None, currency: str | None = None) -> Any:
+    """For `--regions auto:N`: the config with the N best regions for its GPU pools by the ranking
+    rule (engine/placement.py `rank`), saying why each was picked and the best one left out."""
     from raks.adapters.azure.arm import Arm
     from raks.config import load_config
     from raks.engine.placement import auto_count, choose
@@ -41,11 +42,23 @@ def resolve_regions(g: Globals, cfg: Any, target: Any, regions: list[str] | None
     n = auto_count(regions)
     if not n:
         return cfg
-    choices = choose(cfg, Arm(target), n)
-    err(f"--regions auto:{n} chose {', '.join(c.region for c in choices)} (most GPU quota headroom):")
-    for c in choices:
-        err(f"  {c.region}: {c.why}")
-    return load_config(g.config, regions=[c.region for c in choices])
+    currency = currency or cfg.currency
+    placed = choose(cfg, Arm(target), n, currency)
+    picked = ", ".join(c.region for c in placed.chosen)
+    if placed.by_cost:
+        rule = "GPU pools fit, then cost per hour" + (", then spot eviction band" if placed.spot else "")
+        err(f"--regions auto:{n} chose {picked} ({rule}):")
+    else:
+        err(f"--regions auto:{n} chose {picked} (most GPU quota headroom; prices unavailable: {placed.prices.error}):")
+    for c in placed.chosen:
+        err(f"  {c.region}: {c.reason(currency, spot=placed.spot, by_cost=placed.by_cost)}")
+    out = placed.left_out
+    if out is not None:
+        why = placed.why_left_out()
+        err(
+            f"  next best, left out: {out.region} ({why}): {out.reason(currency, spot=placed.spot, by_cost=placed.by_cost)}"
+        )
+    return load_config(g.config, regions=[c.region for c in placed.chosen])
 
 
 def run_report(cfg: Any, target: Any, *, check_tools: bool = True, graph: Any = None) -> Any:
@@ -173,58 +186,6 @@ def preflight(
     failed = report.with_status("fail")
     err(f"Preflight: {len(report.rows)} checks in {report.seconds:.2f}s, {len(failed)} failed.")
     return EXIT_USAGE if failed else EXIT_OK
-
-
-# -- raks regions ----------------------------------------------------------------------------
-def regions(
-    ctx: typer.Context,
-    gpu: str = typer.Option(..., "--gpu", help="VM size, e.g. Standard_NC24ads_A100_v4."),
-    spot: bool = typer.Option(False, "--spot", help="Spot capacity (the lowPriorityCores quota)."),
-    count: int = typer.Option(1, "--count", min=1, help="Nodes that must fit."),
-    sandbox: bool = SANDBOX,
-    sandbox_dir: Path = SANDBOX_DIR,
-) -> int:
-    """Regions where a VM size is offered, unrestricted and has quota for COUNT nodes, by headroom."""
-    from raks.adapters.azure.arm import Arm
-    from raks.cli.cloud import open_target
-    from raks.engine.placement import advise
-
-    g = globals_of(ctx)
-    cfg = g.load(None)
-    with open_target(cfg, sandbox=sandbox, config_dir=g.config_dir, state_dir=sandbox_dir) as (target, _):
-        sku, fits = advise(Arm(target), gpu, spot=spot, count=count)
-    kind = "spot" if spot else "on-demand"
-    if g.output == "json":
-        emit_json(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "command": "regions",
-                "size": sku.name,
-                "spot": spot,
-                "count": count,
-                "regions": [
-                    {
-                        "region": f.region,
-                        "nodes": f.nodes,
-                        "quota": f.quota.name if f.quota else None,
-                        "free_vcpus": f.quota.free if f.quota else None,
-                        "limit_vcpus": f.quota.limit if f.quota else None,
-                        "zones": list(f.sku.usable_zones),
-                    }
-                    for f in fits
-                ],
-            }
-        )
-    else:
-        print(f"{sku.name} ({sku.vcpus} vCPUs, {sku.gpus} GPUs), {kind}, quota for at least {count} node(s):")
-        print(f"{'REGION':<20}  {'NODES':>5}  {'QUOTA':<28}  {'FREE/LIMIT':>11}  ZONES")
-        for f in fits:
-            q = f.quota
-            quota, free = (q.name, f"{q.free}/{q.limit}") if q else ("-", "-")
-            print(f"{f.region:<20}  {f.nodes:>5}  {quota:<28}  {free:>11}  {','.join(f.sku.usable_zones) or '-'}")
-    if not fits:
-        err(f"No region has {kind} quota for {count} × {sku.name}: request a quota increase (Azure portal > Quotas).")
-    return EXIT_OK
 
 
 def create_service_principal_first(cfg: Any, target: Any, results: dict[str, Any]) -> None:

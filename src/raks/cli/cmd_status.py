@@ -10,6 +10,7 @@ import typer
 
 from raks.cli.cmd_up import REGIONS, SANDBOX, SANDBOX_DIR
 from raks.cli.context import globals_of
+from raks.cli.costs_view import CURRENCY_HELP
 from raks.cli.output import emit_document, err
 from raks.errors import EXIT_CLOUD, EXIT_OK
 
@@ -19,20 +20,38 @@ def status(
     regions: list[str] = REGIONS,
     sandbox: bool = SANDBOX,
     sandbox_dir: Path = SANDBOX_DIR,
+    currency: str = typer.Option(None, "--currency", help=CURRENCY_HELP),
 ) -> int:
-    """Show each region's cluster, pools (nodes now / min / max), GPU and spot quota, and drift."""
+    """Show each region's cluster, pools (nodes now / min / max), GPU and spot quota, drift, and
+    what the pools cost per hour (at min, max and now)."""
+    from raks.cli.costs_view import PriceRead, cost_text, currency_of, merged, safely, unavailable_line
     from raks.cli.session import new_context, open_session
+    from raks.engine import costs
     from raks.engine import status as engine_status
 
     g = globals_of(ctx)
     cfg, session = open_session(ctx, regions, sandbox, sandbox_dir)
+    cur = currency_of(cfg, currency)  # a bad --currency stops here, before any request
     with session as (target, _):
         c = new_context(cfg, target)
-        doc = engine_status.collect(c, engine_status.regions_to_show(c, regions or None))
+        shown = engine_status.regions_to_show(c, regions or None)
+        # Prices of the configured sizes are read beside the status reads (a thread).
+        asked = {p.vm_size for p in cfg.pools}
+        prices = PriceRead(target, shown, asked, cur)
+        doc = engine_status.collect(c, shown)
+        sheet = prices.sheet()
+        extra = costs.status_sizes(doc["regions"]) - asked  # sizes only Azure's pools have (rare)
+        if extra and sheet.error is None:
+            sheet = merged(sheet, PriceRead(target, shown, extra, cur).sheet())
+        cost = safely(lambda s: costs.status_cost(doc["regions"], s), sheet, ("min", "max", "current"))
+    doc["cost"] = cost.as_dict()
     if g.output == "json":
         emit_document("status", doc)
+        if not cost.available:
+            err(unavailable_line(cost))
     else:
         sys.stdout.write(status_text(doc))
+        sys.stdout.write(cost_text(cost))
     errors = [(r["region"], r["error"]) for r in doc["regions"] if r.get("error")]
     errors += [("global", doc[k]["error"]) for k in ("global", "drift") if doc[k].get("error")]
     for where, e in errors:

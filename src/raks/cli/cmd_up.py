@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from raks.cli.context import globals_of
+from raks.cli.costs_view import CURRENCY_HELP
 from raks.cli.output import emit_document, err
 from raks.errors import (
     EXIT_CHANGES,
@@ -67,8 +68,10 @@ def plan(
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode", help="Exit 10 when there are changes."),
     destroy: bool = typer.Option(False, "--destroy", help="Show what `raks down` would delete instead."),
     delete_data: bool = typer.Option(False, "--delete-data", help="With --destroy: as `raks down --delete-data`."),
+    currency: str = typer.Option(None, "--currency", help=CURRENCY_HELP),
 ) -> int:
-    """Show what `raks up` would create or change (or, with --destroy, what `raks down` would delete). Changes nothing."""
+    """Show what `raks up` would create or change (or, with --destroy, what `raks down` would delete),
+    and what the node pools cost per hour. Changes nothing."""
     if destroy or delete_data:
         from raks.cli.cmd_down import plan_destroy
 
@@ -76,13 +79,21 @@ def plan(
             raise ConfigError("--delete-data: only with --destroy (raks plan --destroy --delete-data)")
         return plan_destroy(ctx, regions, sandbox, sandbox_dir, detailed_exitcode, delete_data)
     from raks.cli.cmd_preflight import resolve_regions
+    from raks.cli.costs_view import PriceRead, cost_text, currency_of, safely, unavailable_line
     from raks.cli.render import SCHEMA_VERSION, plan_text, render_failures, step_json
+    from raks.engine.costs import plan_cost
+    from raks.steps.pools import expand
 
     g = globals_of(ctx)
     cfg, session = _session(ctx, regions, sandbox, sandbox_dir)
+    cur = currency_of(cfg, currency)  # a bad --currency stops here, before any request
     with session as (target, _):
-        cfg = resolve_regions(g, cfg, target, regions)
+        cfg = resolve_regions(g, cfg, target, regions, cur)
+        pools = expand(cfg.pools)
+        # The prices are read beside the plan engine (a thread), so they add no wall time.
+        prices = PriceRead(target, cfg.regions, [p.vm_size for p in pools], cur)
         results = _engine(cfg, target).plan()
+        cost = safely(lambda sheet: plan_cost(cfg.regions, pools, sheet), prices.sheet(), ("min", "max"))
     failures = _plan_failures(results)
     changes = any(r.changed for r in results.values())
     if g.output == "json":
@@ -95,10 +106,14 @@ def plan(
                 "regions": cfg.regions,
                 "changes": changes,
                 "steps": [step_json(r) for r in results.values()],
+                "cost": cost.as_dict(),
             },
         )
+        if not cost.available:
+            err(unavailable_line(cost))
     else:
         sys.stdout.write(plan_text(results, _header(cfg, target)))
+        sys.stdout.write(cost_text(cost))
     if failures:
         render_failures(failures)
         _raise_for(failures)

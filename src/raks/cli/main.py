@@ -14,7 +14,17 @@ from typing import Any
 import typer
 
 from raks import __version__
-from raks.cli import cmd_config, cmd_down, cmd_kubeconfig, cmd_preflight, cmd_sandbox, cmd_status, cmd_submit, cmd_up
+from raks.cli import (
+    cmd_config,
+    cmd_down,
+    cmd_kubeconfig,
+    cmd_preflight,
+    cmd_regions,
+    cmd_sandbox,
+    cmd_status,
+    cmd_submit,
+    cmd_up,
+)
 from raks.cli.context import Globals
 from raks.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, RaksError
 
@@ -58,7 +68,7 @@ app.command("down")(cmd_down.down)
 app.command("status")(cmd_status.status)
 app.command("kubeconfig")(cmd_kubeconfig.kubeconfig)
 app.command("preflight")(cmd_preflight.preflight)
-app.command("regions")(cmd_preflight.regions)
+app.command("regions")(cmd_regions.regions)
 app.command("submit")(cmd_submit.submit)
 app.add_typer(cmd_config.config_app, name="config")
 app.add_typer(cmd_sandbox.sandbox_app, name="sandbox")

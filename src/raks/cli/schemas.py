@@ -6,7 +6,7 @@ not match the model fails (in the tests) instead of drifting from the published 
 repository; a test regenerates them and compares, so they are always current.
 
 Compatibility: adding an optional field keeps `schema_version`; renaming, removing or retyping
-a field bumps it.
+a field, or changing what it means, bumps it (per document: VERSIONS).
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 Version = Literal[1]
+# Documents whose version moved on. regions 2: `regions` lists every region offering the size
+# (restricted and short-of-quota ones too, marked), ranked by cost and eviction band, no longer
+# only the fitting ones by headroom.
+VERSIONS: dict[str, int] = {"regions": 2}
 
 
 class _Model(BaseModel):
@@ -47,6 +51,54 @@ class StepDoc(_Model):
     error: ErrorInfo | None = None
 
 
+# -- cost (plan, status) -----------------------------------------------------------------------
+class HourlyDoc(_Model):
+    """One hour of the pools at one node-count basis, in the cost's currency."""
+
+    spot: float
+    on_demand: float
+    total: float
+
+
+class PoolPriceDoc(_Model):
+    pool: str
+    vm_size: str
+    spot: bool
+    hourly_price: float | None = Field(description="one node for one hour; null: Azure lists no price for it")
+    min: int
+    max: int
+    nodes: int | None = Field(None, description="status: nodes running now")
+
+
+class RegionCostDoc(_Model):
+    region: str
+    min: HourlyDoc = Field(description="every pool at its min count")
+    max: HourlyDoc = Field(description="every pool at its max count")
+    current: HourlyDoc | None = Field(None, description="status: the nodes running now")
+    pools: list[PoolPriceDoc]
+    unpriced: list[str] = Field(description="pools without a price, left out of the figures")
+
+
+class CostTotalDoc(_Model):
+    min: HourlyDoc
+    max: HourlyDoc
+    current: HourlyDoc | None = None
+
+
+class CostDoc(_Model):
+    """What the node pools cost per hour (Azure Retail Prices API). `available: false` with an
+    `error` when the prices could not be read; the rest of the document is unaffected."""
+
+    currency: str = Field(description="ISO 4217 code of every figure (Retail Prices API currencyCode)")
+    source: str
+    fetched_at: str = Field(description="ISO-8601 UTC time the prices were read")
+    scope: str = Field(description="what is counted (the pools' VMs) and what is not")
+    available: bool
+    error: str | None = None
+    regions: list[RegionCostDoc] | None = None
+    total: CostTotalDoc | None = None
+
+
 # -- plan --------------------------------------------------------------------------------------
 class PlanDoc(_Model):
     """`raks plan -o json` (and `raks plan --destroy -o json`, with `destroy: true`)."""
@@ -60,6 +112,7 @@ class PlanDoc(_Model):
     delete_data: bool | None = None
     changes: bool = Field(description="true when `raks up` (or `raks down`) would change something")
     steps: list[StepDoc]
+    cost: CostDoc | None = Field(None, description="plan (not --destroy): the pools' hourly cost at min and max")
 
 
 # -- up ----------------------------------------------------------------------------------------
@@ -250,6 +303,51 @@ class StatusDoc(_Model):
     global_: GlobalStatus = Field(alias="global")
     regions: list[RegionStatus]
     drift: Drift
+    cost: CostDoc | None = Field(None, description="the pools Azure reports, at min, max and current counts")
+
+
+# -- regions -----------------------------------------------------------------------------------
+class RegionAdvice(_Model):
+    region: str
+    rank: int = Field(description="1 = best by the ranking rule (README, Region advice)")
+    fits: bool = Field(description="offered, unrestricted, and the free quota holds `count` nodes")
+    restricted: bool = Field(description="the size is restricted for this subscription in the region")
+    nodes: int = Field(description="nodes of the size the free quota holds")
+    quota: str | None = Field(description="the limiting quota (null: not reported)")
+    free_vcpus: int | None
+    limit_vcpus: int | None
+    zones: list[str] = Field(description="zones where the size is usable")
+    on_demand_hourly: float | None = Field(description="one on-demand node, one hour (null: no price)")
+    spot_hourly: float | None = Field(description="one spot node, one hour (null: no price)")
+    cost_hourly: float | None = Field(description="`count` nodes of the asked kind, one hour (null: no price)")
+    eviction_band: str | None = Field(description='spot eviction rate band in percent, e.g. "0-5", "20+"')
+
+
+class PricesInfo(_Model):
+    source: str
+    fetched_at: str
+    currency: str
+    error: str | None = Field(description="why prices are missing (null: they were read)")
+
+
+class EvictionInfo(_Model):
+    source: str
+    error: str | None
+
+
+class RegionsDoc(_Model):
+    """`raks regions --gpu SIZE -o json` (version 2: every region offering the size, ranked)."""
+
+    schema_version: Literal[2]
+    command: Literal["regions"]
+    size: str
+    spot: bool
+    count: int
+    currency: str
+    ranking: str = Field(description="the rule the order follows")
+    prices: PricesInfo
+    eviction: EvictionInfo
+    regions: list[RegionAdvice]
 
 
 MODELS: dict[str, type[_Model]] = {
@@ -258,6 +356,7 @@ MODELS: dict[str, type[_Model]] = {
     "down": DownDoc,
     "status": StatusDoc,
     "preflight": PreflightDoc,
+    "regions": RegionsDoc,
 }
 
 
@@ -273,7 +372,7 @@ def document(command: str, data: dict[str, Any]) -> dict[str, Any]:
 def schema(command: str) -> dict[str, Any]:
     out = MODELS[command].model_json_schema(by_alias=True)
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    out["$id"] = f"https://raks.dev/schemas/v{SCHEMA_VERSION}/{command}.schema.json"
+    out["$id"] = f"https://raks.dev/schemas/v{VERSIONS.get(command, SCHEMA_VERSION)}/{command}.schema.json"
     return out
 
 

@@ -88,6 +88,28 @@ class SandboxControl:
         result: dict[str, Any] = self.call("PUT", "/graph", change)
         return result
 
+    def set_price(self, region: str, size: str, *, spot: bool, hourly: float | None) -> dict[str, Any]:
+        """The Retail Prices API's Linux hourly price of a size in a region, in USD (the sandbox
+        converts other currencies at fixed rates); None: the API has no such meter."""
+        return self.prices(set=[{"region": region, "size": size, "spot": spot, "hourly": hourly}])
+
+    def prices(self, **change: Any) -> dict[str, Any]:
+        """set=[{region, size, spot, hourly}], clear=True, fail=None|"unreachable"|"http500",
+        page_size=n|None (test-only: the real API pages at 1,000)."""
+        result: dict[str, Any] = self.call("PUT", "/prices", change)
+        return result
+
+    def set_eviction_band(self, region: str, size: str, band: str | None) -> dict[str, Any]:
+        """The spot eviction band Resource Graph gives for a size in a region ("0-5" … "20+"), or
+        None: no row for it."""
+        return self.spot(set=[{"region": region, "size": size, "band": band}])
+
+    def spot(self, **change: Any) -> dict[str, Any]:
+        """set=[{region, size, band}], clear=True, fail=None|"unreachable"|"http500"|"forbidden",
+        page_size=n|None (test-only: Resource Graph pages at 1,000)."""
+        result: dict[str, Any] = self.call("PUT", "/spot", change)
+        return result
+
     def state(self) -> dict[str, Any]:
         result: dict[str, Any] = self.call("GET", "/state")
         return result

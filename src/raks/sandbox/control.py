@@ -1,6 +1,7 @@
 """The control API under `/_sandbox/`: inject faults, set capacity, read the request log, name
 the credentials it labels (by SHA-256, see `request_log`), read and write blobs (the small blob
-data plane in `blobs`), set the tenant's service principals.
+data plane in `blobs`), set the tenant's service principals, set VM prices and spot eviction bands
+and make the Retail Prices API or Resource Graph fail (`prices`, `spot`).
 
 Tests and demos use it over HTTP (see `raks.sandbox.client.SandboxControl`), so it works the
 same against an in-process emulator and a `raks sandbox serve`.
@@ -99,6 +100,12 @@ class ControlApi:
             return blobs.handle(w.arm, m, parts[1:], req.json() if m == "PUT" else None)
         if parts == ["graph"] and m in ("GET", "PUT"):
             return w.graph.control((req.json() or {}) if m == "PUT" else {})
+        if parts == ["prices"] and m in ("GET", "PUT"):
+            return w.prices.control((req.json() or {}) if m == "PUT" else {})
+        if parts == ["spot"] and m in ("GET", "PUT"):
+            from raks.sandbox.arm.t_resourcegraph import set_bands
+
+            return set_bands(w, (req.json() or {}) if m == "PUT" else {})
         if parts == ["anyscale", "clouds"] and m == "GET":
             return Response(200, {"value": w.anyscale.clouds()})
         return Response(404, {"error": {"code": "NotFound", "message": f"no control endpoint {req.path}"}})

@@ -2,7 +2,8 @@
 
 A `serve` writes DIR/endpoints.json (the contract other tools rely on: `arm`, `ca_bundle`,
 `anyscale`, `subscription_id`, `tenant_id`, `graph` (Microsoft Graph's base URL, under the ARM
-server), plus `pid`, `profile`, `polling_interval`). A raks
+server), `prices` (the Retail Prices API's base URL, under it too), plus `pid`, `profile`,
+`polling_interval`). A raks
 command on the same directory uses that server when it answers; otherwise it starts the
 emulator in-process on the same persisted state, holding the directory's lock while it runs.
 """
@@ -75,6 +76,7 @@ class Sandbox:
             "ca_bundle": str(w.ca_file),
             "anyscale": w.anyscale_url,
             "graph": f"{w.base_url}/graph",
+            "prices": f"{w.base_url}/prices",  # the Retail Prices API's base (raks' prices_url)
             "subscription_id": w.subscription_id,
             "tenant_id": w.tenant_id,
             "profile": w.profile.spec(),

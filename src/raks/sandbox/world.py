@@ -26,6 +26,7 @@ class World:
         from raks.sandbox.control import ControlApi
         from raks.sandbox.graph import GraphApi
         from raks.sandbox.kube import KubeRouter
+        from raks.sandbox.prices import PricesApi
 
         self.dir = StateDir(state_dir)
         self.state: dict[str, Any] = self.dir.load()
@@ -41,6 +42,7 @@ class World:
         self.kube = KubeRouter(self)
         self.anyscale = AnyscaleApi(self)
         self.graph = GraphApi(self)
+        self.prices = PricesApi(self)
         self.control = ControlApi(self)
 
     # -- clock and persistence ------------------------------------------------------------
@@ -116,6 +118,8 @@ class World:
             return "kube"
         if req.path.startswith("/graph/"):
             return "graph"
+        if req.path.startswith("/prices/"):
+            return "prices"  # the Retail Prices API (sandbox/prices.py)
         return "arm"
 
     def _dispatch_locked(self, req: Request, api: str) -> Response:
@@ -135,6 +139,8 @@ class World:
             return self.kube.handle(req)
         if kind == "graph":
             return self.graph.handle(req)
+        if kind == "prices":
+            return self.prices.handle(req)
         return self.arm.handle(req, lro_fault=rule if rule is not None and rule.lro_failed else None)
 
     @staticmethod
@@ -157,6 +163,8 @@ class World:
             body = {"error": {"detail": rule.message, "code": rule.code}}
         elif kind == "graph":
             body = {"error": {"code": rule.code, "message": rule.message, "innerError": {}}}
+        elif kind == "prices":
+            body = {"Error": {"Code": rule.code, "Message": rule.message}}
         else:
             body = {"error": {"code": rule.code, "message": rule.message}}
         return Response(rule.status, body, headers)

@@ -120,7 +120,18 @@ class Arm:
             from azure.mgmt.compute import ComputeManagementClient
 
             return ComputeManagementClient(cred, sub, **kw)
+        if name == "resourcegraph":
+            # Resource Graph is a tenant-level ARM endpoint (POST /providers/Microsoft.ResourceGraph/
+            # resources): its client takes no subscription and starts no long-running operation.
+            from azure.mgmt.resourcegraph import ResourceGraphClient
+
+            kw.pop("polling_interval", None)
+            return ResourceGraphClient(cred, **kw)
         raise KeyError(name)
+
+    def graph_client(self) -> Any:
+        """The Resource Graph client (spot eviction rates: adapters/azure/eviction.py)."""
+        return self._client("resourcegraph")
 
     def ops(self, kind: str) -> Any:
         k = KINDS[kind]

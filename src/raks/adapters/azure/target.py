@@ -14,6 +14,9 @@ AZURE_ARM = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
 AZURE_GRAPH = "https://graph.microsoft.com"  # Microsoft Graph (the service principal of Anyscale's app)
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+# The Azure Retail Prices API (public, no credential): learn.microsoft.com/rest/api/cost-management/
+# retail-prices/azure-retail-prices. Requests go to {prices_url}/api/retail/prices.
+AZURE_PRICES = "https://prices.azure.com"
 
 
 class StaticTokenCredential:
@@ -35,6 +38,7 @@ class StaticTokenCredential:
 class AzureTarget:
     arm_url: str = AZURE_ARM
     graph_url: str = AZURE_GRAPH
+    prices_url: str = AZURE_PRICES
     subscription_id: str = ""
     tenant_id: str | None = None
     ca_bundle: str | None = None  # None: the system trust store

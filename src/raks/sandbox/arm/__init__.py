@@ -343,6 +343,11 @@ class ArmApi:
             api_versions.check_arm(version)  # subscriptions, resource groups, resource lists
         if not segs or low == ["subscriptions"]:
             return t_resources.list_subscriptions(self)
+        if low == ["providers", "microsoft.resourcegraph", "resources"]:
+            from raks.sandbox.arm import t_resourcegraph
+
+            api_versions.check_provider(segs[1], "resources", version, "")
+            return t_resourcegraph.query(self, req)
         if low[0] != "subscriptions":
             raise ArmError(404, "InvalidResourceType", f"The resource path '{req.path}' is not supported.")
         if segs[1].lower() != self.world.subscription_id.lower():

@@ -2,7 +2,7 @@
 
 The lists are what the clients that talk to the sandbox send: the versions found in the installed
 azure-mgmt packages (azure-mgmt-resource 26, -authorization 4.0 (multi-api folders), -compute 39,
--containerservice 41.8, -msi 7.1, -network 33.1, -storage 25.3: their `api_version` defaults and
+-containerservice 41.8, -msi 7.1, -network 33.1, -storage 25.3, -resourcegraph 8.0: their `api_version` defaults and
 the versions named in their operations), plus azure-cli's "latest" profile
 (azure-cli-core `profiles/_shared.py` AZURE_API_PROFILES) and the versions of the AKS list in the
 NoRegisteredProviderFound message quoted in Azure/azure-cli#23985. Any other version of a known
@@ -49,6 +49,10 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
     "microsoft.network": ("2018-10-01", "2021-08-01", "2025-05-01", "2025-07-01", "2025-09-01", "2026-01-01",
                           "2026-03-01"),
     "microsoft.storage": ("2021-09-01", "2025-08-01", "2026-04-01", "2026-06-01", "2026-09-01"),
+    # Resource Graph queries: 2021-03-01 is what azure-mgmt-resourcegraph 8.0 sends (its
+    # `api_version` default); 2019-04-01 (Azure/azure-powershell#9850's request) and 2022-10-01
+    # (the api-version in public callers of /providers/Microsoft.ResourceGraph/resources) bound it.
+    "microsoft.resourcegraph": ("2019-04-01", "2021-03-01", "2022-10-01"),
 }  # fmt: skip
 
 
