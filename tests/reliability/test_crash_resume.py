@@ -74,6 +74,13 @@ def _env(profile: str = PROFILE) -> dict[str, str]:
     return env
 
 
+def _as_in_a_terminal() -> None:
+    """SIGINT at its default, as in a terminal's foreground job: a test run started in the
+    background (`pytest … &`, nohup) ignores it, the child inherits that, and Python then installs
+    no KeyboardInterrupt handler, so the Ctrl-C test would check nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(workdir: Path, *argv: str, profile: str = PROFILE, stderr: int | None = None) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "raks", *argv, "--sandbox", "--sandbox-dir", str(workdir / "sandbox")]
     return subprocess.Popen(
@@ -83,6 +90,7 @@ def _start(workdir: Path, *argv: str, profile: str = PROFILE, stderr: int | None
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE if stderr is None else stderr,
         start_new_session=True,  # its own process group: a kill takes the anyscale CLI with it
+        preexec_fn=_as_in_a_terminal,
     )
 
 
