@@ -68,7 +68,7 @@ def eviction_rates(arm: Arm, regions: Iterable[str], sizes: Iterable[str]) -> Ev
     """Spot eviction bands of `sizes` in `regions`, one Resource Graph query. Never raises for a
     cloud failure other than authentication: `error` is set instead."""
     from raks.adapters.azure.errors import translate
-    from raks.errors import AuthError
+    from raks.errors import AuthError, RaksError
 
     region_list = sorted({r.lower() for r in regions if r})
     size_list = sorted({s for s in sizes if s}, key=str.lower)
@@ -89,27 +89,20 @@ def eviction_rates(arm: Arm, regions: Iterable[str], sizes: Iterable[str]) -> Ev
             if not token:
                 break
     except Exception as exc:
-        err = exc if _is_translated(exc) else translate(exc, what="query spot eviction rates (Resource Graph)")
+        err = exc if isinstance(exc, RaksError) else translate(exc, what="query spot eviction rates (Resource Graph)")
         if isinstance(err, AuthError):
             raise err from None
         return EvictionRates(bands, str(err).splitlines()[0] if str(err) else type(err).__name__)
     return EvictionRates(bands)
 
 
-def _is_translated(exc: Exception) -> bool:
-    from raks.errors import RaksError
-
-    return isinstance(exc, RaksError)
-
-
 def _query_page(arm: Arm, query: str, skip_token: str | None) -> dict[str, Any]:
     from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-    options = QueryRequestOptions(result_format="objectArray", top=1000, skip_token=skip_token)
-    result = arm.graph_client().resources(QueryRequest(query=query, options=options))
     from raks.adapters.azure.arm import to_wire
 
-    return to_wire(result)
+    options = QueryRequestOptions(result_format="objectArray", top=1000, skip_token=skip_token)
+    return to_wire(arm.graph_client().resources(QueryRequest(query=query, options=options)))
 
 
 def _rows(data: Any) -> list[dict[str, Any]]:
