@@ -103,7 +103,7 @@ def regions_text(advice: Any, *, spot: bool, count: int) -> str:
     sku, p, b = advice.sku, advice.prices, advice.bands
     kind = "spot" if spot else "on-demand"
     lines = [
-        f"{sku.name} ({sku.vcpus} vCPUs, {sku.gpus} GPUs), {count} {kind} node(s), best first "
+        f"{sku.name} ({sku.vcpus} vCPUs, {sku.gpus} GPU{'' if sku.gpus == 1 else 's'}), {count} {kind} node(s), best first "
         f"(fits, then cost{', then eviction band' if spot else ''}):"
     ]
     header = [
