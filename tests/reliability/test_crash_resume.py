@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.requests_log import LogTail, writes
+from helpers.requests_log import ANYSCALE_READ_POSTS, WRITE_METHODS, LogTail, writes
 from helpers.served import Served
 from raks.sandbox.client import SandboxControl
 from reliability.conftest import KUBERAY_YAML, REGIONS
@@ -216,26 +216,36 @@ def _tagged(served: Served) -> list[str]:
     return ours + [g.id for g in az.resource.resource_groups.list() if (g.tags or {}).get("raks-deployment")]
 
 
-# The first Anyscale write of `up` (the cloud's POST) and of `down` (a DELETE): held in flight by the
-# sandbox, so the kill that follows its log line lands while the phase has writes still to make,
-# however slowly this machine runs the test (with the anyscale CLI, the whole phase takes well
-# under a second: a kill that races it can land after the phase).
-FIRST_ANYSCALE_WRITE = {
-    "up": ("POST", r"^anyscale:/api/v2/clouds/?$"),
-    "down": ("DELETE", r"^anyscale:/api/v2/clouds/"),
-}
+# The first Anyscale write of the command, whatever its method, is held in flight by the sandbox,
+# so the kill that follows its log line lands while the phase has writes still to make, however
+# slowly this machine runs the test (with the anyscale CLI the whole phase takes well under a
+# second: a kill that races it can land after the phase). The path is that of every Anyscale
+# write (helpers.requests_log: the look-up and telemetry POSTs are reads).
+ANYSCALE_WRITE_PATH = r"^anyscale:(?!.*(" + "|".join(ANYSCALE_READ_POSTS) + r"))"
 HOLD_SECONDS = 60.0  # longer than any poll of the log; the killed caller never sees the answer
 
 
-def _hold_first_anyscale_write(workdir: Path, command: str) -> None:
-    """Start the background sandbox (as the command would) and hold the command's first Anyscale write."""
+def _hold_first_anyscale_write(workdir: Path) -> SandboxControl:
+    """Start the background sandbox (as the command would) and hold the next Anyscale write of each
+    method once; the caller clears the rules after the kill, so the resumed run is not held."""
     sandbox = workdir / "sandbox"
     code, err = _raks(workdir, "sandbox", "start", "--state-dir", str(sandbox), "--profile", PROFILE)
     assert code == 0, err
-    method, path = FIRST_ANYSCALE_WRITE[command]
     control = SandboxControl(json.loads((sandbox / "endpoints.json").read_text()))
     control.clear_faults()
-    control.add_fault(method=method, path=path, hold=HOLD_SECONDS, times=1)
+    for method in WRITE_METHODS:
+        control.add_fault(method=method, path=ANYSCALE_WRITE_PATH, hold=HOLD_SECONDS, times=1)
+    return control
+
+
+def _kill_inside(workdir: Path, argv: tuple[str, ...], schedule: list[Kill], seed: int, only: str | None) -> list[Kill]:
+    if only != "anyscale":
+        return _kill_after_writes(workdir, argv, schedule, seed)
+    control = _hold_first_anyscale_write(workdir)
+    try:
+        return _kill_after_writes(workdir, argv, schedule, seed)
+    finally:
+        control.clear_faults()
 
 
 def _raks(workdir: Path, *argv: str) -> tuple[int, str]:
@@ -266,9 +276,7 @@ def _crash_and_resume(
     (tmp_path / "raks.yaml").write_text(config)
 
     up = ("up", "--yes")
-    if only == "anyscale":
-        _hold_first_anyscale_write(tmp_path, "up")
-    kills = _kill_after_writes(tmp_path, up, schedule_up, seed)  # the log starts with the first run
+    kills = _kill_inside(tmp_path, up, schedule_up, seed, only)  # the log starts with the first run
     code, err = _run(tmp_path, *up)
     assert code == 0, err
     code, err = _run(tmp_path, "plan", "--detailed-exitcode")
@@ -285,9 +293,7 @@ def _crash_and_resume(
 
     down = ("down", "--yes", "--delete-data")
     since = len(_log(tmp_path).refresh())
-    if only == "anyscale":
-        _hold_first_anyscale_write(tmp_path, "down")
-    kills = _kill_after_writes(tmp_path, down, schedule_down, seed)
+    kills = _kill_inside(tmp_path, down, schedule_down, seed, only)
     code, err = _run(tmp_path, *down)
     assert code == 0, err
     _assert_kills_landed_inside_every_phase(tmp_path, down, kills, phases_down, since)
